@@ -1,0 +1,16 @@
+"""A rules-as-data policy engine: versioned YAML rules, JSON Schema, a generic interpreter.
+
+    from engine import load_rules
+    rules = load_rules()
+    decision = rules.evaluate("msa-fee", facts, as_of=date(2024, 7, 31))
+    decision.result["fee"], decision.to_json()
+"""
+from .decision import Decision
+from .errors import (Diagnostic, EvaluationError, FactsError, NoVersionError, PolicyError, RuleError,
+                     UsageError)
+from .ruleset import RuleSet, load_rules
+
+__version__ = "0.1.0"
+
+__all__ = ["load_rules", "RuleSet", "Decision", "Diagnostic", "PolicyError", "RuleError", "FactsError",
+           "UsageError", "NoVersionError", "EvaluationError", "__version__"]

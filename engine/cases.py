@@ -1,0 +1,135 @@
+"""YAML cases: facts, and the expected result under each named version.
+
+A case file (rules/<policy>/cases/<name>.yaml):
+
+    description: what the case shows, with the arithmetic worked by hand
+    facts: {...}              # or facts_file: path relative to the case file
+    as_of: "2024-07-31"       # optional
+    known_at: "2025-01-01T00:00:00Z"   # optional; default FIXED_KNOWN_AT
+    versions:
+      "2024-06-04":
+        result: {fee: "5711.23"}        # a partial match: only the keys given are compared
+        warnings: [MISSING_DAYS]        # optional: the exact list of warning codes
+
+Values compare as text: a money amount is written with its two decimals.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from .decision import Decision, to_plain
+from .errors import Diagnostic, PolicyError, RuleError
+from .ruleset import RuleSet
+from .yamlsrc import load_yaml
+
+# Cases pin known_at so that their decisions (and snapshots) never depend on today.
+FIXED_KNOWN_AT = "2026-01-01T00:00:00Z"
+
+
+@dataclass(frozen=True)
+class Case:
+    policy: str
+    name: str
+    path: Path
+    description: str
+    facts: object
+    as_of: str | None
+    known_at: str
+    expect: dict          # version id -> {"result": {...}, "warnings": [...]}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: Case
+    version: str
+    problems: tuple[str, ...]
+    decision: Decision | None
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+def load_cases(rules: RuleSet, policies=None) -> list[Case]:
+    cases, errors = [], []
+    for policy in sorted(policies or rules.policies):
+        rules.versions(policy)
+        for path in sorted((rules.root / policy / "cases").glob("*.yaml")):
+            try:
+                cases.append(_load_case(policy, path))
+            except PolicyError as exc:
+                errors.extend(exc.diagnostics)
+    if errors:
+        raise RuleError(errors)
+    return cases
+
+
+def _load_case(policy: str, path: Path) -> Case:
+    src = load_yaml(path.read_bytes(), str(path))
+    d = src.data
+    problems = []
+    if not isinstance(d, dict):
+        raise RuleError(src.diag((), "a case is a mapping with facts and versions"))
+    for key in d:
+        if key not in ("description", "facts", "facts_file", "as_of", "known_at", "versions"):
+            problems.append(src.diag((key,), f"unknown key '{key}' in a case", key=True))
+    if ("facts" in d) == ("facts_file" in d):
+        problems.append(src.diag((), "a case needs exactly one of 'facts' or 'facts_file'"))
+    if not isinstance(d.get("versions"), dict) or not d["versions"]:
+        problems.append(src.diag(("versions",), "a case needs 'versions': expected results by version id"))
+    if problems:
+        raise RuleError(problems)
+    facts = d.get("facts")
+    if "facts_file" in d:
+        facts = (path.parent / d["facts_file"]).read_bytes()
+    return Case(policy, path.stem, path, d.get("description", ""), facts, d.get("as_of"),
+                d.get("known_at", FIXED_KNOWN_AT), d["versions"])
+
+
+def _compare(expected, actual, where: str, problems: list):
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            problems.append(f"{where}: expected an object, found {actual!r}")
+            return
+        for key, value in expected.items():
+            if key not in actual:
+                problems.append(f"{where}.{key}: missing from the result")
+            else:
+                _compare(value, actual[key], f"{where}.{key}", problems)
+    elif isinstance(expected, list):
+        if not isinstance(actual, list) or len(actual) != len(expected):
+            problems.append(f"{where}: expected {len(expected)} items, found {actual!r}")
+            return
+        for i, (e, a) in enumerate(zip(expected, actual)):
+            _compare(e, a, f"{where}[{i}]", problems)
+    else:
+        want = format(expected, "f") if isinstance(expected, Decimal) else expected
+        if isinstance(want, int) and not isinstance(want, bool) and isinstance(actual, str):
+            want = str(want)
+        if want != actual:
+            problems.append(f"{where}: expected {want!r}, found {actual!r}")
+
+
+def run_case(rules: RuleSet, case: Case, version: str) -> Outcome:
+    expect = case.expect[version] or {}
+    try:
+        decision = rules.evaluate(case.policy, case.facts, as_of=case.as_of, known_at=case.known_at,
+                                  version=version, facts_name=str(case.path))
+    except PolicyError as exc:
+        return Outcome(case, version, tuple(str(d) for d in exc.diagnostics), None)
+    problems: list[str] = []
+    _compare(expect.get("result", {}), to_plain(decision.result), "result", problems)
+    if "warnings" in expect:
+        codes = [w["code"] for w in decision.warnings]
+        if codes != list(expect["warnings"]):
+            problems.append(f"warnings: expected {list(expect['warnings'])}, found {codes}")
+    return Outcome(case, version, tuple(problems), decision)
+
+
+def run_all(rules: RuleSet, policies=None) -> list[Outcome]:
+    return [run_case(rules, case, str(v)) for case in load_cases(rules, policies) for v in case.expect]
+
+
+__all__ = ["Case", "Outcome", "load_cases", "run_case", "run_all", "FIXED_KNOWN_AT", "Diagnostic"]

@@ -1,0 +1,8 @@
+"""What several subcommands share: loading the rule set named by --rules."""
+from __future__ import annotations
+
+from ..ruleset import RuleSet, load_rules
+
+
+def rules_from(args) -> RuleSet:
+    return load_rules(args.rules)

@@ -1,0 +1,23 @@
+"""`policy test`: run every YAML case under each version it names."""
+from __future__ import annotations
+
+from ..cases import run_all
+from .common import rules_from
+
+HELP = "run the YAML cases in rules/<policy>/cases/ (exit 1 if any fails)"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("policies", nargs="*", metavar="POLICY", help="only these policies")
+
+
+def run(args) -> int:
+    rules = rules_from(args)
+    outcomes = run_all(rules, args.policies or None)
+    failed = [o for o in outcomes if not o.passed]
+    for o in outcomes:
+        print(f"{'PASS' if o.passed else 'FAIL'}  {o.case.policy} {o.version}  {o.case.name}")
+        for problem in o.problems:
+            print(f"      {problem}")
+    print(f"cases: {len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0

@@ -1,0 +1,21 @@
+"""`policy validate`: check every rule file; list assumed values."""
+from __future__ import annotations
+
+from .common import rules_from
+
+HELP = "check every rule file; errors as path:line:col: message (exit 1), assumptions listed"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--quiet", action="store_true", help="print nothing when all is well")
+
+
+def run(args) -> int:
+    rules = rules_from(args)
+    versions = [v for vs in rules.policies.values() for v in vs]
+    if not args.quiet:
+        for v in versions:
+            for where, what in v.assumptions():
+                print(f"{where}: assumed: {what}")
+        print(f"ok: {len(rules.policies)} policies, {len(versions)} versions in {rules.root}")
+    return 0

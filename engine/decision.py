@@ -1,0 +1,131 @@
+"""A decision: the result with everything needed to trust it, as JSON or as text."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from .model import Version
+from .versions import fmt_ts
+
+
+def to_plain(value):
+    """JSON-ready data: Decimals as plain strings (never exponents), dates as ISO text."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        return fmt_ts(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Decision:
+    version: Version
+    as_of: date
+    known_at: datetime
+    result: dict
+    trace: list
+    warnings: list
+
+    @property
+    def policy(self) -> str:
+        return self.version.policy
+
+    def to_dict(self) -> dict:
+        return {"policy": self.version.policy, "version": self.version.version, "digest": self.version.digest,
+                "as_of": self.as_of.isoformat(), "known_at": fmt_ts(self.known_at),
+                "result": to_plain(self.result), "trace": to_plain(self.trace), "warnings": to_plain(self.warnings)}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """Byte-identical for identical inputs: key order is the rule file's, never a set's."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def to_text(self) -> str:
+        return render_text(self)
+
+
+def num(value) -> str:
+    """A value as a person reads it: 4,360.00; 0.02; true; 2024-07."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (Decimal, int)):
+        return format(value, ",f") if isinstance(value, Decimal) else format(value, ",")
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        if len(value) > 4 and all(isinstance(v, (Decimal, int)) and not isinstance(v, bool) for v in value):
+            return f"[{len(value)} values, sum {num(sum(value))}]"
+        return "[" + ", ".join(num(v) for v in value) + "]"
+    return str(value)
+
+
+def _result_lines(result: dict, indent: str) -> list[str]:
+    lines = []
+    width = max((len(k) for k in result), default=0)
+    for key, value in result.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            lines.append(f"{indent}{key}")
+            for item in value:
+                lines.append(f"{indent}  - " + ", ".join(f"{k} {num(v)}" for k, v in item.items()))
+        else:
+            lines.append(f"{indent}{key.ljust(width)}  {num(value)}")
+    return lines
+
+
+def render_text(d: Decision) -> str:
+    v = d.version
+    head = (f"{v.policy} {v.version} (effective {v.effective_from}, published "
+            f"{v.published.strftime('%Y-%m-%d %H:%M UTC')}), as of {d.as_of}, known at {fmt_ts(d.known_at)}")
+    lines = [head, f"  {v.title}", f"  source: {v.source['document']} ({v.source['date']})", "", "result"]
+    lines += _result_lines(d.result, "  ")
+    lines += ["", "how it was computed"]
+    collapsed: dict = {}
+    for entry in d.trace:
+        item = entry.get("item", "")
+        if item.count(".") >= 1:   # items of nested collections: one line per formula and parent
+            parent, _, leaf = item.rpartition(".")
+            key = (parent, leaf.split("[")[0], entry["name"])
+            if key not in collapsed:
+                collapsed[key] = [entry, []]
+                lines.append(key)
+            collapsed[key][1].append(entry["value"])
+            continue
+        lines.extend(_entry_lines(entry))
+    out = []
+    for line in lines:
+        if isinstance(line, tuple):
+            entry, values = collapsed[line]
+            parent, coll, name = line
+            total = num(sum(values)) if all(isinstance(x, (Decimal, int)) for x in values) else "-"
+            out.append(f"  {parent}.{coll}[*].{name} = {entry.get('expr', entry.get('of'))}: "
+                       f"{len(values)} items, sum {total}")
+        else:
+            out.append(line)
+    if d.warnings:
+        out += ["", "warnings"]
+        out += [f"  {w.get('path', '') + ': ' if w.get('path') else ''}{w['message']} [{w['code']}]" for w in d.warnings]
+    return "\n".join(out) + "\n"
+
+
+def _entry_lines(entry) -> list[str]:
+    name = f"{entry['item']}.{entry['name']}" if entry.get("item") else entry["name"]
+    where = ", ".join(f"{k} = {num(v)}" for k, v in entry.get("inputs", {}).items())
+    if "tiers" in entry:
+        lines = [f"  {name} = {num(entry['value'])}: table {entry['tiers']} ({entry['method']}) of {entry['of']}"
+                 + (f"  [{where}]" if where else "")]
+        for row in entry["rows"]:
+            band = f"{num(row['from'])} to {num(row['to']) if row['to'] is not None else 'and above'}"
+            if "portion" in row:
+                lines.append(f"      {band} at {num(row['value'])}: {num(row['portion'])} x {num(row['value'])} "
+                             f"= {num(row['amount'])}")
+            else:
+                lines.append(f"      {band}: {num(row['value'])}")
+        return lines
+    return [f"  {name} = {num(entry['value'])} = {entry['expr']}" + (f"  [{where}]" if where else "")]

@@ -1,0 +1,131 @@
+"""Evaluate a compiled Version on checked facts: formulas in dependency order, then
+conditions, then the result. Every formula's value is traced with what it read."""
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+
+from .errors import Diagnostic, EvaluationError
+from .expressions import new_evaluator
+from .facts import Item
+from .model import Formula, Ref, ResultField, Version
+
+# Intermediates keep 34 significant digits (IEEE decimal128); rounding happens only
+# where the rule data says, at the output.
+CONTEXT = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN, Emax=999_999, Emin=-999_999,
+                          traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow])
+
+
+def _read(ref: Ref, item: Item, params):
+    if ref.kind == "param":
+        return params[ref.target].value
+    if ref.kind == "child":
+        return [c.values[ref.target] for c in item.children[ref.child.rsplit(".", 1)[-1]]]
+    return item.up(ref.up).values[ref.target]
+
+
+def _names(refs, item, params) -> dict:
+    return {ref.name: _read(ref, item, params) for ref in refs}
+
+
+def marginal(table, amount):
+    """Progressive: each band [from, to) is charged at its own value. Returns (total, rows)."""
+    total, rows = Decimal(0), []
+    for row in table.rows:
+        top = amount if row.high is None else min(amount, row.high)
+        portion = max(Decimal(0), top - row.low)
+        part = portion * row.value
+        total += part
+        rows.append({"from": row.low, "to": row.high, "value": row.value, "portion": portion, "amount": part})
+    return total, rows
+
+
+def lookup(table, amount):
+    """Flat: the value of the row whose [from, to) holds the amount."""
+    for row in table.rows:
+        if amount >= row.low and (row.high is None or amount < row.high):
+            return row.value, [{"from": row.low, "to": row.high, "value": row.value, "applies": True}]
+    raise EvaluationError(f"{amount} is outside every row of table '{table.name}'")
+
+
+def _run_formula(f: Formula, item: Item, params, ev, trace):
+    names = _names(f.refs, item, params)
+    try:
+        value = f.expr.evaluate(ev, names)
+        entry = {"name": f.name}
+        if item.label:
+            entry["item"] = item.label
+        if f.table is not None:
+            amount = value
+            value, rows = (marginal if f.method == "marginal" else lookup)(f.table, Decimal(amount))
+            entry.update(value=value, tiers=f.table.name, method=f.method, of=f.text, inputs=names, rows=rows)
+        else:
+            entry.update(value=value, expr=f.text, inputs=names)
+    except EvaluationError as exc:
+        where = f" for {item.label}" if item.label else ""
+        raise EvaluationError(Diagnostic(f.where, f"formula '{f.name}'{where}: {exc.diagnostics[0].message}")) from None
+    item.values[f.name] = value
+    trace.append(entry)
+
+
+def run(version: Version, root: Item, items_by_scope: dict, warnings: list):
+    """-> (result dict, trace list, warnings list). Raises EvaluationError."""
+    params = version.parameters
+    ev = new_evaluator()
+    trace: list[dict] = []
+    with decimal.localcontext(CONTEXT):
+        for f in version.plan:
+            for item in items_by_scope.get(f.scope, ()):
+                _run_formula(f, item, params, ev, trace)
+        violations = []
+        for cond in version.conditions:
+            scope = version.scopes[cond.scope]
+            for item in items_by_scope.get(cond.scope, ()):
+                try:
+                    raised = cond.when.evaluate(ev, _names(cond.refs, item, params))
+                except EvaluationError as exc:
+                    raise EvaluationError(Diagnostic(cond.where, f"condition {cond.code}: "
+                                                                 f"{exc.diagnostics[0].message}")) from None
+                if not raised:
+                    continue
+                shown = {r.name: _plain(_read(r, item, params)) for r in cond.message_refs}
+                message = cond.message.format(**shown)
+                key = item.values.get(scope.key) if scope.key else None
+                record = {"code": cond.code, "item": _plain(key) if key is not None else None, "message": message}
+                if cond.severity == "warning":
+                    w = {"code": cond.code, "message": message}
+                    if item.label:
+                        w["path"] = item.label
+                    warnings.append(w)
+                else:
+                    violations.append(record)
+        result = _result(version.result, root, params, violations)
+    return result, trace, warnings
+
+
+def _round(value, rounding):
+    if rounding is None or value is None or isinstance(value, bool):
+        return value
+    out = Decimal(value).quantize(rounding.quantum, rounding=rounding.mode)
+    return out.copy_abs() if out.is_zero() else out   # never '-0.00'
+
+
+def _result(fields: tuple[ResultField, ...], item: Item, params, violations) -> dict:
+    out = {}
+    for f in fields:
+        if f.kind == "value":
+            out[f.key] = _round(_read(f.ref, item, params), f.rounding)
+        elif f.kind == "each":
+            out[f.key] = [_result(f.fields, child, params, violations)
+                          for child in item.children[f.scope.rsplit(".", 1)[-1]]]
+        elif f.kind == "violations":
+            out[f.key] = [{"code": v["code"], f.item_key_as: v["item"], "message": v["message"]} for v in violations]
+        else:
+            out[f.key] = not violations
+    return out
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value) if value is not None and not isinstance(value, (int, bool)) else value

@@ -1,0 +1,194 @@
+"""Expressions: parsed once at load, checked against a whitelist, evaluated by simpleeval.
+
+At parse time the Python AST is rewritten so that evaluation needs no guessing:
+- number literals become Decimal from their source text (int stays int), never float;
+- `collection.field` (a child collection's value for each item) becomes one name,
+  looked up like any other;
+- anything outside the whitelist (attributes of values, subscripts, lambdas,
+  comprehensions, f-strings, keyword arguments, unknown functions) is refused.
+"""
+from __future__ import annotations
+
+import ast
+import operator
+from dataclasses import dataclass
+from decimal import Decimal, DivisionByZero, InvalidOperation, Overflow
+
+import simpleeval
+
+from .errors import EvaluationError
+from .functions import CALLABLES, FUNCTIONS
+
+MAX_LENGTH = 2000     # characters in one expression
+MAX_NODES = 400       # AST nodes in one expression
+MAX_EXPONENT = 100    # |b| in a ** b
+
+
+class ExpressionSyntaxError(Exception):
+    """A problem in an expression's text. `col` is 0-based within the text."""
+
+    def __init__(self, message: str, col: int = 0):
+        super().__init__(message)
+        self.message = message
+        self.col = col
+
+
+def _to_decimal(v):
+    return Decimal(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+
+def _div(a, b):
+    a, b = _to_decimal(a), _to_decimal(b)
+    if b == 0:
+        raise EvaluationError("division by zero")
+    return a / b
+
+
+def _floordiv(a, b):
+    if b == 0:
+        raise EvaluationError("division by zero")
+    return a // b
+
+
+def _mod(a, b):
+    if b == 0:
+        raise EvaluationError("division by zero (modulo)")
+    return a % b
+
+
+def _pow(a, b):
+    if b != int(b) or abs(b) > MAX_EXPONENT:
+        raise EvaluationError(f"'**' takes a whole exponent of at most {MAX_EXPONENT}, found {b}")
+    return _to_decimal(a) ** int(b)
+
+
+OPERATORS = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.Div: _div, ast.FloorDiv: _floordiv, ast.Mod: _mod, ast.Pow: _pow,
+    ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_,
+    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+    ast.Gt: operator.gt, ast.GtE: operator.ge, ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+}
+
+_ALLOWED = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp,
+            ast.Call, ast.Name, ast.Constant, ast.Attribute, ast.Load,
+            ast.And, ast.Or) + tuple(OPERATORS)
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A parsed, checked expression. `names` are the names it reads, in order of first use."""
+
+    text: str
+    tree: ast.AST
+    names: tuple[str, ...]
+
+    def evaluate(self, evaluator: simpleeval.SimpleEval, names: dict):
+        evaluator.names = names
+        try:
+            return evaluator.eval(self.text, previously_parsed=self.tree)
+        except EvaluationError:
+            raise
+        except (DivisionByZero, ZeroDivisionError):
+            raise EvaluationError("division by zero") from None
+        except Overflow:
+            raise EvaluationError("a number grew beyond the decimal range") from None
+        except InvalidOperation:
+            raise EvaluationError("an invalid decimal operation (such as 0/0)") from None
+        except TypeError as exc:
+            raise EvaluationError(f"values of the wrong kind: {exc}") from None
+        except simpleeval.InvalidExpression as exc:
+            raise EvaluationError(str(exc)) from None
+
+
+def new_evaluator() -> simpleeval.SimpleEval:
+    """One evaluator per decision: simpleeval keeps `names` on the instance."""
+    return simpleeval.SimpleEval(operators=OPERATORS, functions=CALLABLES, names={})
+
+
+def parse(text: str, collections=frozenset()) -> Expression:
+    """Parse and check `text`. `collections` are the child collections that may be read
+    as `collection.field`. Raises ExpressionSyntaxError."""
+    if not isinstance(text, str):
+        text = str(text)
+    if len(text) > MAX_LENGTH:
+        raise ExpressionSyntaxError(f"expression is longer than {MAX_LENGTH} characters")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        col = (exc.offset or 1) - 1 + (len(text) - len(text.lstrip()))
+        raise ExpressionSyntaxError(f"invalid expression: {exc.msg}", col) from None
+    lead = len(text) - len(text.lstrip())
+    stripped = text.strip()
+    names: list[str] = []
+    count = 0
+
+    class Rewrite(ast.NodeTransformer):
+        def generic_visit(self, node):
+            nonlocal count
+            count += 1
+            if count > MAX_NODES:
+                raise ExpressionSyntaxError(f"expression has more than {MAX_NODES} parts")
+            if not isinstance(node, _ALLOWED):
+                raise ExpressionSyntaxError(f"{_describe(node)} is not allowed in an expression",
+                                            lead + getattr(node, "col_offset", 0))
+            return super().generic_visit(node)
+
+        def visit_Constant(self, node):
+            value = node.value
+            if isinstance(value, bool) or value is None or isinstance(value, str):
+                return node
+            if isinstance(value, int):
+                return node
+            if isinstance(value, float):
+                source = ast.get_source_segment(stripped, node) or repr(value)
+                if any(c in source for c in "eEjJ_xXoObB"):
+                    raise ExpressionSyntaxError(f"write numbers in plain decimal notation, found {source}",
+                                                lead + node.col_offset)
+                return ast.copy_location(ast.Constant(Decimal(source)), node)
+            raise ExpressionSyntaxError(f"literal {ast.get_source_segment(stripped, node)} is not allowed",
+                                        lead + node.col_offset)
+
+        def visit_Attribute(self, node):
+            if isinstance(node.value, ast.Name) and node.value.id in collections and not node.attr.startswith("_"):
+                name = f"{node.value.id}.{node.attr}"
+                names.append(name)
+                return ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
+            raise ExpressionSyntaxError(
+                "'.' reads a field of a child collection (collection.field); "
+                f"'{ast.get_source_segment(stripped, node)}' is not one", lead + node.col_offset)
+
+        def visit_Name(self, node):
+            names.append(node.id)
+            return node
+
+        def visit_Call(self, node):
+            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+                what = node.func.id if isinstance(node.func, ast.Name) else ast.get_source_segment(stripped, node.func)
+                from .errors import did_you_mean
+                raise ExpressionSyntaxError(f"unknown function '{what}'{did_you_mean(what, FUNCTIONS)}; "
+                                            f"known: {', '.join(sorted(FUNCTIONS))}", lead + node.col_offset)
+            if node.keywords:
+                raise ExpressionSyntaxError("keyword arguments are not allowed", lead + node.col_offset)
+            node.args = [self.visit(a) for a in node.args]
+            return node
+
+    tree = Rewrite().visit(tree)
+    # simpleeval evaluates an expression body, not an ast.Expression wrapper
+    body = tree.body
+    ordered = tuple(dict.fromkeys(n for n in names))
+    return Expression(text=text.strip(), tree=body, names=ordered)
+
+
+def _describe(node) -> str:
+    kinds = {ast.Lambda: "a lambda", ast.Subscript: "indexing with [ ]", ast.JoinedStr: "an f-string",
+             ast.ListComp: "a comprehension", ast.GeneratorExp: "a comprehension",
+             ast.DictComp: "a comprehension", ast.SetComp: "a comprehension", ast.Dict: "a dict literal",
+             ast.NamedExpr: "':='", ast.Starred: "'*'", ast.Set: "a set literal"}
+    for kind, text in kinds.items():
+        if isinstance(node, kind):
+            return text
+    if isinstance(node, ast.operator) or isinstance(node, ast.cmpop):
+        return f"operator {type(node).__name__}"
+    return type(node).__name__

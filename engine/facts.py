@@ -1,0 +1,279 @@
+"""Facts: strict JSON in, a tree of items out (one item per element of each collection).
+
+Numbers are read from their text as Decimal; NaN, Infinity, exponents and duplicate
+object keys are refused. Every error names its JSON path.
+"""
+from __future__ import annotations
+
+import calendar
+import json
+import re
+from datetime import date
+from decimal import Decimal
+
+from . import schemacheck
+from .errors import Diagnostic, FactsError
+from .model import Input, Scope, Version
+
+_PLAIN = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?\Z")
+MAX_INT_DIGITS = 40
+MAX_DEPTH = 64
+
+
+class _BadNumber:
+    def __init__(self, text):
+        self.text = text
+
+
+class _Object(dict):
+    """A JSON object that remembers keys it saw twice."""
+
+    duplicates: tuple = ()
+
+
+def _pairs(pairs):
+    obj = _Object()
+    dups = []
+    for k, v in pairs:
+        if k in obj:
+            dups.append(k)
+        obj[k] = v
+    obj.duplicates = tuple(dups)
+    return obj
+
+
+def _bad_constant(text):
+    return _BadNumber(text)
+
+
+def _float(text):
+    return Decimal(text) if _PLAIN.match(text) else _BadNumber(text)
+
+
+def _int(text):
+    return int(text) if len(text) <= MAX_INT_DIGITS else _BadNumber(text)
+
+
+def parse_json(text: str | bytes, name: str):
+    """JSON text -> plain data with Decimals. Raises FactsError naming the JSON path."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FactsError(Diagnostic(name, f"not valid UTF-8 (byte {exc.start})")) from None
+    try:
+        data = json.loads(text, parse_float=_float, parse_int=_int, parse_constant=_bad_constant,
+                          object_pairs_hook=_pairs)
+    except json.JSONDecodeError as exc:
+        raise FactsError(Diagnostic(f"{name}:{exc.lineno}:{exc.colno}", f"not valid JSON: {exc.msg}")) from None
+    except RecursionError:
+        raise FactsError(Diagnostic(name, "JSON nested too deeply")) from None
+    return clean(data, name)
+
+
+def clean(data, name: str):
+    """Check and normalise facts given as Python data (from JSON, YAML or a caller):
+    floats become Decimal from their shortest text, bad numbers and duplicate keys are
+    refused, nesting is bounded."""
+    errors: list[Diagnostic] = []
+
+    def walk(value, path, depth):
+        if depth > MAX_DEPTH:
+            errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: nested deeper than {MAX_DEPTH} levels"))
+            return None
+        if isinstance(value, _BadNumber):
+            errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: expected a decimal number in plain "
+                                           f"notation (digits, optional '-' and '.'), found {value.text}"))
+            return None
+        if isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: expected a finite decimal, found {value}"))
+                return None
+            return Decimal(repr(value))
+        if isinstance(value, Decimal) and not value.is_finite():
+            errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: expected a finite decimal, found {value}"))
+            return None
+        if isinstance(value, dict):
+            for dup in getattr(value, "duplicates", ()):
+                errors.append(Diagnostic(name, f"{schemacheck.json_path(path + (dup,))}: key appears twice in one object"))
+            return {str(k): walk(v, path + (k,), depth + 1) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [walk(v, path + (i,), depth + 1) for i, v in enumerate(value)]
+        return value
+
+    try:
+        out = walk(data, (), 0)
+    except RecursionError:  # pragma: no cover - bounded by MAX_DEPTH
+        raise FactsError(Diagnostic(name, "facts nested too deeply")) from None
+    if errors:
+        raise FactsError(errors)
+    return out
+
+
+def validate(version: Version, facts, name: str):
+    """Schema errors of facts, all of them, as FactsError."""
+    if not isinstance(facts, dict):
+        raise FactsError(Diagnostic(name, f"expected a JSON object at the top level, found {schemacheck.show(facts)}"))
+    errors = [Diagnostic(name, f"{schemacheck.json_path(path)}: {message}")
+              for path, message, _key in schemacheck.explain(version.facts_validator, facts)]
+    if errors:
+        raise FactsError(errors)
+
+
+class Item:
+    """One evaluation context: the top level, or one element of a collection."""
+
+    __slots__ = ("values", "parent", "children", "label")
+
+    def __init__(self, values, parent, label):
+        self.values = values
+        self.parent = parent
+        self.children: dict[str, list[Item]] = {}
+        self.label = label
+
+    def up(self, levels: int) -> "Item":
+        item = self
+        for _ in range(levels):
+            item = item.parent
+        return item
+
+    def lookup(self, name):
+        item = self
+        while item is not None:
+            if name in item.values:
+                return item.values[name]
+            item = item.parent
+        raise KeyError(name)
+
+
+def _get(obj, path):
+    for part in path:
+        if not isinstance(obj, dict) or part not in obj:
+            return False, None
+        obj = obj[part]
+    return True, obj
+
+
+def _convert(inp: Input, value, where, errors):
+    if value is None:
+        return None
+    try:
+        if inp.type == "decimal":
+            if isinstance(value, bool):
+                raise ValueError
+            return Decimal(str(value)) if isinstance(value, (str, int)) else Decimal(value)
+        if inp.type == "integer":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError
+            return value
+        if inp.type == "boolean":
+            if not isinstance(value, bool):
+                raise ValueError
+            return value
+        if inp.type == "date":
+            return date.fromisoformat(str(value))
+        if inp.type == "month":
+            year, month = str(value).split("-")
+            if len(year) != 4 or not 1 <= int(month) <= 12:
+                raise ValueError
+            return str(value)
+        return str(value)
+    except (ValueError, ArithmeticError):
+        errors.append(f"{where}: expected a {inp.type}, found {schemacheck.show(value)}")
+        return None
+
+
+def _read_inputs(scope: Scope, obj, path, errors):
+    values = {}
+    for inp in scope.inputs.values():
+        found, raw = _get(obj, inp.path)
+        if not found:
+            values[inp.name] = inp.default
+            continue
+        values[inp.name] = _convert(inp, raw, schemacheck.json_path(path + inp.path), errors)
+    return values
+
+
+def _ranges(days: list[date]) -> str:
+    """'2024-07-04 to 2024-07-06, 2024-07-09' for a sorted list of days."""
+    parts, start, prev = [], None, None
+    for d in days + [None]:
+        if start is not None and (d is None or (d - prev).days != 1):
+            parts.append(str(start) if start == prev else f"{start} to {prev}")
+            start = None
+        if d is not None and start is None:
+            start = d
+        prev = d
+    return ", ".join(parts)
+
+
+def build_items(version: Version, facts: dict, name: str):
+    """The item tree for a version's scopes, with warnings. Raises FactsError."""
+    errors: list[str] = []
+    warnings: list[dict] = []
+    root = Item(_read_inputs(version.root, facts, (), errors), None, "")
+    items_by_scope: dict[str, list[Item]] = {"": [root]}
+
+    def expand(scope: Scope, item: Item, obj, path):
+        for cname, child in scope.children.items():
+            found, elements = _get(obj, child.path)
+            elements = elements if found and isinstance(elements, list) else []
+            base = path + child.path
+            out: list[Item] = []
+            seen: dict = {}
+            by_key: dict = {}
+            for i, element in enumerate(elements):
+                epath = base + (i,)
+                values = _read_inputs(child, element, epath, errors)
+                if child.key:
+                    key = values.get(child.key)
+                    kpath = schemacheck.json_path(epath + (child.key,))
+                    if key in seen:
+                        errors.append(f"{kpath}: {schemacheck.show(str(key))} appears twice "
+                                      f"(first at {schemacheck.json_path(base + (seen[key],))})")
+                        continue
+                    seen[key] = i
+                    by_key[key] = (values, epath)
+                label = f"{child.name}[{values.get(child.key) if child.key else i}]"
+                new = Item(values, item, f"{item.label}.{label}" if item.label else label)
+                out.append((new, element, epath))
+            if child.calendar:
+                out = _calendar(child, item, out, by_key, base, errors, warnings)
+            item.children[cname] = [o[0] for o in out]
+            items_by_scope.setdefault(child.qualified, []).extend(o[0] for o in out)
+            for new, element, epath in out:
+                expand(child, new, element if isinstance(element, dict) else {}, epath)
+
+    expand(version.root, root, facts, ())
+    if errors:
+        raise FactsError([Diagnostic(name, e) for e in errors])
+    return root, items_by_scope, warnings
+
+
+def _calendar(child: Scope, parent: Item, given, by_key, base, errors, warnings):
+    """One item per calendar day of the month; days not given take the inputs' defaults."""
+    month = parent.lookup(child.calendar)
+    if month is None:
+        return given
+    year, mon = (int(x) for x in month.split("-"))
+    days = [date(year, mon, d) for d in range(1, calendar.monthrange(year, mon)[1] + 1)]
+    for new, _element, epath in given:
+        day = new.values.get(child.key)
+        if isinstance(day, date) and (day.year, day.month) != (year, mon):
+            errors.append(f"{schemacheck.json_path(epath + (child.key,))}: {day} is outside the month {month}")
+    out, missing = [], []
+    for day in days:
+        if day in by_key:
+            out.append(next(g for g in given if g[0].values.get(child.key) == day))
+            continue
+        missing.append(day)
+        values = {inp.name: inp.default for inp in child.inputs.values()}
+        values[child.key] = day
+        label = f"{child.name}[{day}]"
+        out.append((Item(values, parent, f"{parent.label}.{label}" if parent.label else label), {}, None))
+    if missing:
+        defaults = ", ".join(f"{i.name} {i.default}" for i in child.inputs.values() if i.name != child.key)
+        warnings.append({"code": "MISSING_DAYS", "path": schemacheck.json_path(base),
+                         "message": f"{len(missing)} of {len(days)} days of {month} have no entry "
+                                    f"({_ranges(missing)}); they count as {defaults}"})
+    return out

@@ -1,0 +1,152 @@
+"""The compiled, immutable shape of a policy version. Built by `compiler`, read by `evaluate`.
+
+Nothing here is mutated after loading, so one loaded rule set is safe to share between
+threads.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from .expressions import Expression
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    value: Any
+    unit: str | None
+    source: str | None
+    assumed: str | None
+    where: str
+
+
+@dataclass(frozen=True)
+class Row:
+    low: Decimal
+    high: Decimal | None   # None: open-ended
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    rows: tuple[Row, ...]
+    description: str | None
+    assumed: str | None
+    where: str
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    path: tuple[str, ...]
+    type: str
+    default: Any
+    has_default: bool
+    where: str
+
+
+@dataclass(frozen=True)
+class Ref:
+    """How a name in an expression is found: `kind` is param, value (an input or formula
+    `up` scopes above) or child (the list of a field over a child collection's items)."""
+
+    name: str
+    kind: str
+    target: str
+    up: int = 0
+    child: str | None = None
+
+
+@dataclass(frozen=True)
+class Formula:
+    name: str
+    scope: str                     # qualified scope name, '' for the top level
+    text: str                      # as written, for traces and renderings
+    expr: Expression | None        # kind expr
+    table: Table | None = None     # kind tiers
+    method: str | None = None
+    refs: tuple[Ref, ...] = ()
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class Condition:
+    code: str
+    scope: str
+    when: Expression
+    refs: tuple[Ref, ...]
+    message: str
+    message_refs: tuple[Ref, ...]
+    severity: str
+    where: str
+
+
+@dataclass(frozen=True)
+class Rounding:
+    name: str
+    quantum: Decimal
+    mode: str
+
+
+@dataclass(frozen=True)
+class ResultField:
+    """One key of the result: `kind` value | each | violations | no_violations."""
+
+    key: str
+    kind: str
+    ref: Ref | None = None
+    rounding: Rounding | None = None
+    scope: str | None = None       # for each: the child scope
+    fields: tuple["ResultField", ...] = ()
+    item_key_as: str | None = None
+
+
+@dataclass
+class Scope:
+    """A level of evaluation: the top level, or a collection evaluated once per item."""
+
+    name: str                      # collection name ('' at the top)
+    qualified: str                 # 'a.b' path of collection names ('' at the top)
+    path: tuple[str, ...]          # where the list is in the parent item's facts
+    key: str | None
+    calendar: str | None
+    inputs: dict[str, Input] = field(default_factory=dict)
+    formula_names: tuple[str, ...] = ()
+    children: dict[str, "Scope"] = field(default_factory=dict)
+    parent: "Scope | None" = None
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class Version:
+    policy: str
+    version: str
+    title: str
+    source: dict
+    published: datetime
+    effective_from: date
+    assumed: tuple[dict, ...]
+    notes: tuple[str, ...]
+    facts_schema: str
+    facts_validator: Any
+    as_of_default: Formula | None
+    parameters: dict[str, Parameter]
+    tables: dict[str, Table]
+    root: Scope
+    scopes: dict[str, Scope]
+    plan: tuple[Formula, ...]       # formulas in dependency order
+    conditions: tuple[Condition, ...]
+    result: tuple[ResultField, ...]
+    digest: str
+    path: str
+
+    def assumptions(self) -> list[tuple[str, str]]:
+        """(where, what is assumed and why) for everything this version marks as assumed."""
+        out = [(self.path, f"{a['what']}: {a['why']}") for a in self.assumed]
+        out += [(p.where, f"parameter '{p.name}' = {p.value}: {p.assumed}") for p in self.parameters.values() if p.assumed]
+        out += [(t.where, f"table '{t.name}': {t.assumed}") for t in self.tables.values() if t.assumed]
+        return out

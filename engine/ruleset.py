@@ -1,0 +1,170 @@
+"""A loaded rule set: every policy and version under a rules folder, all or nothing."""
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, timezone
+from pathlib import Path
+from types import MappingProxyType
+
+from . import facts as facts_mod
+from . import schemacheck, versions
+from .compiler import compile_file
+from .decision import Decision
+from .errors import Diagnostic, PolicyError, RuleError, UsageError, did_you_mean
+from .evaluate import run
+from .model import Version
+
+_HERE = Path(__file__).resolve().parent
+
+
+def shipped_dir(name: str) -> Path:
+    """The rules/ or schemas/ shipped with the engine: inside the installed package
+    (a wheel), else beside the engine/ folder (a checkout or an editable install)."""
+    inside = _HERE / "_shipped" / name
+    return inside if inside.is_dir() else _HERE.parent / name
+
+
+def default_rules_dir() -> Path:
+    return Path(os.environ["POLICY_RULES"]) if os.environ.get("POLICY_RULES") else shipped_dir("rules")
+
+
+def _display(path: Path) -> str:
+    """Paths in messages: relative to the working directory when below it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # pragma: no cover - other drive on Windows
+        return str(path)
+
+
+class RuleSet:
+    """Immutable after loading; safe to share between threads."""
+
+    def __init__(self, root: Path, policies: dict[str, tuple[Version, ...]]):
+        self.root = root
+        self._policies = MappingProxyType(policies)
+
+    @property
+    def policies(self):
+        return self._policies
+
+    def versions(self, policy: str) -> tuple[Version, ...]:
+        if policy not in self._policies:
+            raise UsageError(f"unknown policy '{policy}'{did_you_mean(policy, self._policies)}; "
+                             f"policies: {', '.join(sorted(self._policies)) or 'none'}")
+        return self._policies[policy]
+
+    def select(self, policy: str, as_of: date, known_at: datetime | None = None) -> Version:
+        return versions.select(policy, list(self.versions(policy)), as_of, known_at or _now())
+
+    def evaluate(self, policy: str, facts, *, as_of: date | str | None = None,
+                 known_at: datetime | str | None = None, version: str | None = None,
+                 facts_name: str = "facts") -> Decision:
+        """One decision. `facts` is a dict (floats are read from their shortest text) or JSON text.
+        Raises FactsError, UsageError / NoVersionError, EvaluationError."""
+        all_versions = list(self.versions(policy))
+        known_at = _parse_known_at(known_at) if known_at is not None else _now()
+        as_of = _parse_as_of(as_of) if as_of is not None else None
+        data = facts_mod.parse_json(facts, facts_name) if isinstance(facts, (str, bytes)) else \
+            facts_mod.clean(facts, facts_name)
+        if version is not None:
+            chosen = versions.pinned(policy, all_versions, version)
+        else:
+            if as_of is None:
+                as_of = self._default_as_of(policy, all_versions, data, known_at, facts_name)
+            chosen = versions.select(policy, all_versions, as_of, known_at)
+        facts_mod.validate(chosen, data, facts_name)
+        root, items, warnings = facts_mod.build_items(chosen, data, facts_name)
+        if as_of is None:
+            as_of = _as_of_from(chosen, root) or known_at.date()
+        result, trace, warnings = run(chosen, root, items, warnings)
+        return Decision(chosen, as_of, known_at, result, trace, warnings)
+
+    def _default_as_of(self, policy, all_versions, data, known_at, facts_name) -> date:
+        """as_of from the facts, by the as_of_default of the newest version known at known_at."""
+        published = versions.known(all_versions, known_at)
+        if not published:
+            raise versions.NoVersionError(f"no version of '{policy}' was published by {versions.fmt_ts(known_at)}")
+        newest = max(published, key=lambda v: (v.published, v.effective_from))
+        facts_mod.validate(newest, data, facts_name)
+        root, _items, _w = facts_mod.build_items(newest, data, facts_name)
+        return _as_of_from(newest, root) or known_at.date()
+
+
+def _as_of_from(version: Version, root) -> date | None:
+    if version.as_of_default is None:
+        return None
+    from .expressions import new_evaluator
+    names = {r.name: root.values[r.target] for r in version.as_of_default.refs if r.kind == "value"}
+    value = version.as_of_default.expr.evaluate(new_evaluator(), names)
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def _parse_as_of(value) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        text = str(value)
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--as-of: expected a date YYYY-MM-DD, found {value!r}") from None
+
+
+def _parse_known_at(value) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    text = str(value)
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), datetime.max.time().replace(microsecond=0),
+                                    tzinfo=timezone.utc)
+        return schemacheck.parse_timestamp(text)
+    except ValueError:
+        raise UsageError(f"--known-at: expected a date or a timestamp with a time zone such as "
+                         f"2024-06-11T13:00:00Z, found {value!r}") from None
+
+
+def rule_files(root: Path) -> list[Path]:
+    """rules/<policy>/<version>.yaml (cases/ and other folders are not rule files)."""
+    return sorted(p for p in root.glob("*/*.yaml") if p.is_file())
+
+
+def load_rules(path: str | os.PathLike | None = None) -> RuleSet:
+    """Load and check every rule file under path (default: the shipped rules or $POLICY_RULES).
+    All or nothing: any error in any file raises RuleError listing every error found."""
+    root = Path(path) if path is not None else default_rules_dir()
+    if not root.is_dir():
+        raise RuleError(Diagnostic(str(root), "rules folder not found"))
+    schema_dirs = [d for d in (root.parent / "schemas", shipped_dir("schemas")) if d.is_dir()]
+    try:
+        rule_validator = schemacheck.validator_for(schemacheck.load_schema(shipped_dir("schemas") / "rule-file.schema.json"))
+    except (OSError, ValueError) as exc:  # pragma: no cover - a broken install
+        raise RuleError(Diagnostic("rule-file.schema.json", f"cannot be read: {exc}")) from None
+    errors: list[Diagnostic] = []
+    policies: dict[str, list[Version]] = {}
+    for file in rule_files(root):
+        try:
+            v = compile_file(file, _display(file), rule_validator, schema_dirs)
+        except PolicyError as exc:
+            errors.extend(exc.diagnostics)
+            continue
+        policies.setdefault(v.policy, []).append(v)
+    for policy, vs in policies.items():
+        seen = {}
+        for v in sorted(vs, key=lambda v: v.path):
+            key = (v.effective_from, v.published)
+            if key in seen:
+                errors.append(Diagnostic(v.path, f"version '{v.version}' has the same effective_from and published "
+                                                  f"as '{seen[key]}': which applies would be ambiguous"))
+            seen[key] = v.version
+    if errors:
+        raise RuleError(errors)
+    ordered = {p: tuple(sorted(vs, key=lambda v: (v.effective_from, v.published))) for p, vs in sorted(policies.items())}
+    return RuleSet(root, ordered)

@@ -1,0 +1,149 @@
+"""JSON Schema checks (draft 2020-12) with errors a person can act on.
+
+Every error of a document is reported in one pass. Each message says where (a path,
+turned into file:line:col for rule files or a JSON path for facts), what was expected
+(the schema node's `title`) and what was found.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import jsonschema
+from jsonschema import Draft202012Validator, FormatChecker
+
+from .errors import did_you_mean
+
+_FORMATS = FormatChecker(formats=())
+
+
+@_FORMATS.checks("date", raises=ValueError)
+def _is_date(value) -> bool:
+    if not isinstance(value, str):
+        return True
+    date.fromisoformat(value)
+    return len(value) == 10
+
+
+@_FORMATS.checks("date-time", raises=ValueError)
+def _is_datetime(value) -> bool:
+    if not isinstance(value, str):
+        return True
+    return parse_timestamp(value) is not None
+
+
+def parse_timestamp(value: str) -> datetime:
+    """An ISO 8601 timestamp with a time zone ('Z' or an offset). Raises ValueError."""
+    text = value.strip()
+    if "T" not in text and " " not in text:
+        raise ValueError("a timestamp needs a time")
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("a timestamp needs a time zone ('Z' or an offset such as +00:00)")
+    return parsed
+
+
+def load_schema(path: Path) -> dict:
+    """A JSON schema file, numbers as Decimal so that no float creeps in."""
+    return json.loads(Path(path).read_text(encoding="utf-8"), parse_float=Decimal)
+
+
+def validator_for(schema: dict) -> Draft202012Validator:
+    return Draft202012Validator(schema, format_checker=_FORMATS)
+
+
+def show(value) -> str:
+    """A found value as a person reads it: JSON, Decimals in plain text."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (dict, list)):
+        text = json.dumps(value, default=lambda v: format(v, "f") if isinstance(v, Decimal) else str(v))
+        return text if len(text) <= 60 else text[:57] + "..."
+    return json.dumps(value, default=str)
+
+
+def _expected(error) -> str:
+    title = error.schema.get("title") if isinstance(error.schema, dict) else None
+    if title:
+        return title
+    v = error.validator
+    if v == "type":
+        return f"a value of type {error.validator_value}"
+    if v == "enum":
+        return "one of " + ", ".join(str(x) for x in error.validator_value)
+    if v == "const":
+        return show(error.validator_value)
+    if v == "pattern":
+        return f"text matching {error.validator_value}"
+    if v == "format":
+        return f"a valid {error.validator_value}"
+    if v == "minLength":
+        return "a non-empty string"
+    if v in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        return f"a number with {v} {error.validator_value}"
+    return error.message
+
+
+def _pick_branch(error):
+    """For a failed anyOf/oneOf, the errors of the branch the author most likely meant."""
+    branches: dict = {}
+    for sub in error.context or ():
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    plausible = [errs for errs in branches.values()
+                 if not any(e.validator == "type" and not e.relative_path for e in errs)]
+    if not plausible:
+        return None
+    return min(plausible, key=len)
+
+
+def explain(validator, instance):
+    """Yield (path tuple, message, points_at_key) for every schema error in instance."""
+    for error in sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path]):
+        yield from _explain(error)
+
+
+def _explain(error):
+    path = tuple(error.absolute_path)
+    v = error.validator
+    if v in ("anyOf", "oneOf") and isinstance(error.instance, dict):
+        branch = _pick_branch(error)
+        if branch:
+            for sub in branch:
+                yield from _explain(sub)
+            return
+    if v == "additionalProperties":
+        known = list(error.schema.get("properties", {}))
+        extras = [k for k in error.instance if k not in error.schema.get("properties", {})]
+        for key in extras:
+            hint = did_you_mean(key, known)
+            allowed = "" if hint else (f"; expected one of: {', '.join(known)}" if known else "")
+            yield path + (key,), f"unknown key '{key}'{hint}{allowed}", True
+        return
+    if v == "required":
+        missing = [k for k in error.validator_value if k not in error.instance]
+        for key in missing:
+            yield path, f"missing required key '{key}'", False
+        return
+    if v == "propertyNames":
+        yield path + (error.instance,), f"'{error.instance}' is not a valid name: expected {_expected(error)}", True
+        return
+    if v == "minItems":
+        yield path, f"expected at least {error.validator_value} item(s), found {len(error.instance)}", False
+        return
+    yield path, f"expected {_expected(error)}, found {show(error.instance)}", False
+
+
+def json_path(path) -> str:
+    """('sub_accounts', 0, 'daily', 3, 'date') -> 'sub_accounts[0].daily[3].date'."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+__all__ = ["explain", "json_path", "load_schema", "validator_for", "parse_timestamp", "show", "jsonschema"]
