@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .decision import Decision, to_plain
 from .errors import Diagnostic, PolicyError, RuleError
-from .ruleset import RuleSet
+from .ruleset import RuleSet, _display
 from .yamlsrc import load_yaml
 
 # Cases pin known_at so that their decisions (and snapshots) never depend on today.
@@ -67,7 +67,7 @@ def load_cases(rules: RuleSet, policies=None) -> list[Case]:
 
 
 def _load_case(policy: str, path: Path) -> Case:
-    src = load_yaml(path.read_bytes(), str(path))
+    src = load_yaml(path.read_bytes(), _display(path))
     d = src.data
     problems = []
     if not isinstance(d, dict):
@@ -116,7 +116,7 @@ def run_case(rules: RuleSet, case: Case, version: str) -> Outcome:
     expect = case.expect[version] or {}
     try:
         decision = rules.evaluate(case.policy, case.facts, as_of=case.as_of, known_at=case.known_at,
-                                  version=version, facts_name=str(case.path))
+                                  version=version, facts_name=_display(case.path))
     except PolicyError as exc:
         return Outcome(case, version, tuple(str(d) for d in exc.diagnostics), None)
     problems: list[str] = []

@@ -31,9 +31,10 @@ def default_rules_dir() -> Path:
 def _display(path: Path) -> str:
     """Paths in messages: relative to the working directory when below it."""
     try:
-        return os.path.relpath(path)
+        rel = os.path.relpath(path)
     except ValueError:  # pragma: no cover - other drive on Windows
         return str(path)
+    return str(path) if rel.startswith("..") else rel
 
 
 class RuleSet:

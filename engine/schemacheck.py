@@ -123,7 +123,10 @@ def _explain(error):
         return
     if v == "required":
         missing = [k for k in error.validator_value if k not in error.instance]
+        unknown = [k for k in error.instance if k not in (error.schema.get("properties") or {})]
         for key in missing:
+            if did_you_mean(key, unknown):   # reported as a misspelt key instead
+                continue
             yield path, f"missing required key '{key}'", False
         return
     if v == "propertyNames":

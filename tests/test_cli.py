@@ -1,0 +1,137 @@
+"""The `policy` command against the shipped rules: the contract of DESIGN section 4."""
+import io
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from engine.cli.main import main
+
+from conftest import ROOT
+
+FEB = str(ROOT / "examples" / "msa-fee" / "2025-02.json")
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def test_validate_ok_lists_assumptions(capsys):
+    code, out, _ = run(capsys, "validate", "--rules", str(ROOT / "rules"))
+    assert code == 0
+    assert "ok: 1 policies, 2 versions" in out
+    # the revision's daily rates are carried over from 2024-06-04 and must be flagged
+    assert "2024-06-11.yaml:" in out and "assumed: parameter 'spot_rate' = 0.00002" in out
+
+
+def test_versions_lists_dates(capsys):
+    code, out, _ = run(capsys, "versions", "msa-fee", "--rules", str(ROOT / "rules"))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[1].split()[:3] == ["2024-06-04", "2024-07-01", "2024-06-04T10:30:00Z"]
+    assert lines[2].split()[:3] == ["2024-06-11", "2024-07-01", "2024-06-11T13:00:00Z"]
+
+
+def test_eval_json_contract(capsys):
+    code, out, _ = run(capsys, "eval", "msa-fee", "--facts", FEB, "--known-at", "2025-01-01T00:00:00Z")
+    assert code == 0
+    d = json.loads(out)
+    assert list(d) == ["policy", "version", "digest", "as_of", "known_at", "result", "trace", "warnings"]
+    assert d["policy"] == "msa-fee" and d["version"] == "2024-06-11"
+    assert d["digest"].startswith("sha256:") and len(d["digest"]) == 7 + 64
+    assert d["as_of"] == "2025-02-28"            # default: last day of the month
+    assert d["known_at"] == "2025-01-01T00:00:00Z"
+    assert d["result"]["fee"] == "4360.00"       # 1,000 maintenance + 3,360 trading, by hand
+    assert set(d["result"]) == {"month", "days_in_month", "total_average_asset_value", "fee", "sub_accounts",
+                                "maintenance_fee", "trading_fee"}
+    assert set(d["result"]["sub_accounts"][0]) == {"id", "average_asset_value", "trading_fee_applies",
+                                                   "maintenance_fee"}
+
+
+@pytest.mark.parametrize("known_at,version", [
+    ("2024-06-05T00:00:00Z", "2024-06-04"),
+    ("2024-06-11T12:59:59Z", "2024-06-04"),   # the revision is not yet published
+    ("2024-06-11T13:00:00Z", "2024-06-11"),   # published: it wins, same effective date
+    ("2024-06-11T15:00:00+02:00", "2024-06-11"),
+])
+def test_version_selection_by_known_at(capsys, known_at, version):
+    code, out, _ = run(capsys, "eval", "msa-fee", "--facts", FEB, "--known-at", known_at)
+    assert code == 0
+    assert json.loads(out)["version"] == version
+
+
+def test_pinned_version_and_text(capsys):
+    code, out, _ = run(capsys, "eval", "msa-fee", "--facts", FEB, "--version", "2024-06-04", "--format", "text")
+    assert code == 0
+    assert out.startswith("msa-fee 2024-06-04 (effective 2024-07-01, published 2024-06-04 10:30 UTC)")
+    assert "  fee                        5,711.23" in out
+    assert "2,500,000 to 10,000,000 at 0.015: 1,630,000 x 0.015" in out
+
+
+def test_stdin(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(open(FEB, "rb").read())))
+    code, out, _ = run(capsys, "eval", "msa-fee", "--facts", "-", "--version", "2024-06-11")
+    assert code == 0 and json.loads(out)["result"]["fee"] == "4360.00"
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["eval", "msa-fe", "--facts", FEB], "policy: unknown policy 'msa-fe'; did you mean 'msa-fee'?; policies: msa-fee"),
+    (["eval", "msa-fee", "--facts", FEB, "--as-of", "2024-06-30"],
+     "policy: no version of 'msa-fee' is in effect on 2024-06-30 (known at 2025-01-01T00:00:00Z); "
+     "the earliest takes effect 2024-07-01"),
+    (["eval", "msa-fee", "--facts", FEB, "--known-at", "2024-06-01T00:00:00Z"],
+     "policy: no version of 'msa-fee' was published by 2024-06-01T00:00:00Z"),
+    (["eval", "msa-fee", "--facts", FEB, "--version", "2024-06-05"],
+     "policy: policy 'msa-fee' has no version '2024-06-05'; did you mean '2024-06-04'?; versions: 2024-06-04, 2024-06-11"),
+    (["eval", "msa-fee", "--facts", FEB, "--as-of", "31/07/2024"],
+     "policy: --as-of: expected a date YYYY-MM-DD, found '31/07/2024'"),
+    (["eval", "msa-fee", "--facts", "no-such-file.json"],
+     "policy: --facts: cannot read no-such-file.json: No such file or directory"),
+])
+def test_bad_arguments_exit_2(capsys, argv, message):
+    if "--known-at" not in argv:
+        argv = argv + ["--known-at", "2025-01-01T00:00:00Z"]
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err.splitlines() == [message]
+
+
+def test_broken_rules_exit_1_and_nothing_on_stdout(capsys, tmp_path):
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    shutil.copytree(ROOT / "schemas", tmp_path / "schemas")
+    f = tmp_path / "rules" / "msa-fee" / "2024-06-11.yaml"
+    f.write_text(f.read_text().replace("effective_from:", "efective_from:"))
+    code, out, err = run(capsys, "eval", "msa-fee", "--facts", FEB, "--rules", str(tmp_path / "rules"))
+    assert code == 1 and out == ""
+    assert err.strip().endswith("unknown key 'efective_from'; did you mean 'effective_from'?")
+    assert err.count("\n") == 1 and "rules/msa-fee/2024-06-11.yaml:16:1: " in err
+
+
+def test_json_is_byte_identical_across_processes():
+    cmd = [sys.executable, "-m", "engine.cli.main", "eval", "msa-fee", "--facts", FEB,
+           "--known-at", "2025-01-01T00:00:00Z"]
+    outs = {subprocess.run(cmd, capture_output=True, cwd=ROOT, env={"PYTHONHASHSEED": seed, "PATH": ""},
+                           check=True).stdout for seed in ("0", "1", "12345")}
+    assert len(outs) == 1
+
+
+def test_policy_test_command(capsys):
+    code, out, _ = run(capsys, "test", "--rules", str(ROOT / "rules"))
+    assert code == 0
+    assert out.splitlines()[-1] == "cases: 10 passed, 0 failed"
+
+
+def test_policy_test_reports_a_failing_case(capsys, tmp_path):
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    case = tmp_path / "rules" / "msa-fee" / "cases" / "minimum-fee.yaml"
+    case.write_text(case.read_text().replace('fee: "500.00"\n', 'fee: "499.99"\n', 1))
+    code, out, _ = run(capsys, "test", "--rules", str(tmp_path / "rules"))
+    assert code == 1
+    assert "result.fee: expected '499.99', found '500.00'" in out
+    assert out.splitlines()[-1] == "cases: 9 passed, 1 failed"
