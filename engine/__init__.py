@@ -2,8 +2,8 @@
 
     from engine import load_rules
     rules = load_rules()
-    decision = rules.evaluate("msa-fee", facts, as_of=date(2024, 7, 31))
-    decision.result["fee"], decision.to_json()
+    decision = rules.evaluate("some-policy", facts, as_of=date(2024, 7, 31))
+    decision.result["total"], decision.to_json()
 """
 from .decision import Decision
 from .errors import (Diagnostic, EvaluationError, FactsError, NoVersionError, PolicyError, RuleError,

@@ -8,7 +8,7 @@ A case file (rules/<policy>/cases/<name>.yaml):
     known_at: "2025-01-01T00:00:00Z"   # optional; default FIXED_KNOWN_AT
     versions:
       "2024-06-04":
-        result: {fee: "5711.23"}        # a partial match: only the keys given are compared
+        result: {total: "5711.23"}      # a partial match: only the keys given are compared
         warnings: [MISSING_DAYS]        # optional: the exact list of warning codes
 
 Values compare as text: a money amount is written with its two decimals.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import math
 import re
 from datetime import date
 from decimal import Decimal
@@ -86,7 +87,7 @@ def clean(data, name: str):
                                            f"notation (digits, optional '-' and '.'), found {value.text}"))
             return None
         if isinstance(value, float):
-            if value != value or value in (float("inf"), float("-inf")):
+            if not math.isfinite(value):
                 errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: expected a finite decimal, found {value}"))
                 return None
             return Decimal(repr(value))

@@ -139,7 +139,7 @@ def _explain(error):
 
 
 def json_path(path) -> str:
-    """('sub_accounts', 0, 'daily', 3, 'date') -> 'sub_accounts[0].daily[3].date'."""
+    """('orders', 0, 'lines', 3, 'qty') -> 'orders[0].lines[3].qty'."""
     out = ""
     for part in path:
         if isinstance(part, int):

@@ -11,7 +11,7 @@ from engine.cli.main import main
 
 from conftest import ROOT
 
-FEB = str(ROOT / "examples" / "msa-fee" / "2025-02.json")
+FEB = str(ROOT / "rules" / "msa-fee" / "cases" / "february-three-accounts.facts.json")
 
 
 def run(capsys, *argv):
@@ -128,7 +128,6 @@ def test_policy_test_command(capsys):
 
 def test_policy_test_reports_a_failing_case(capsys, tmp_path):
     shutil.copytree(ROOT / "rules", tmp_path / "rules")
-    shutil.copytree(ROOT / "examples", tmp_path / "examples")
     case = tmp_path / "rules" / "msa-fee" / "cases" / "minimum-fee.yaml"
     case.write_text(case.read_text().replace('fee: "500.00"\n', 'fee: "499.99"\n', 1))
     code, out, _ = run(capsys, "test", "--rules", str(tmp_path / "rules"))
