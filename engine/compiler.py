@@ -80,6 +80,8 @@ class _Compiler:
         self.params = {}
         for name, spec in (d.get("parameters") or {}).items():
             value = spec["value"]
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = Decimal(value)   # numbers from rule data are Decimal, whole or not
             self.params[name] = Parameter(name, value, spec.get("unit"), spec.get("source"), spec.get("assumed"),
                                           ctx.src.where(("parameters", name), key=True))
         self.tables = {name: self._table(name, spec) for name, spec in (d.get("tables") or {}).items()}
@@ -157,7 +159,13 @@ class _Compiler:
             self._check_fact_path(item_schema, ipath, at + ("path",), facts_base)
             if iname in self.params:
                 self.ctx.error(at, f"input '{iname}' has the name of a parameter", key=True)
-            scope.inputs[iname] = Input(iname, ipath, ispec["type"], ispec.get("default"), "default" in ispec,
+            default = ispec.get("default")
+            if default is not None and ispec["type"] == "decimal" and not isinstance(default, bool):
+                try:
+                    default = Decimal(str(default))
+                except ArithmeticError:
+                    self.ctx.error(at + ("default",), f"default of a decimal input must be a number, found {default!r}")
+            scope.inputs[iname] = Input(iname, ipath, ispec["type"], default, "default" in ispec,
                                         self.ctx.src.where(at, key=True))
         if scope.key and scope.key not in scope.inputs:
             key_type = "date" if scope.calendar else "string"
@@ -217,7 +225,9 @@ class _Compiler:
             props = (self._deref(node) or {}).get("properties") or {}
             if part not in props:
                 shown = ".".join(fpath[: i + 1])
-                self.ctx.error(at, f"the facts schema has no '{shown}'{did_you_mean(part, props)}")
+                prefix = ".".join(fpath[:i] + ("",))
+                hint = did_you_mean(shown, [prefix + p for p in props])
+                self.ctx.error(at, f"the facts schema has no '{shown}'{hint}")
                 return False
             node = self._deref(props[part])
         if want_array and (node or {}).get("type") != "array":
@@ -263,22 +273,26 @@ class _Compiler:
             out += [f"{cname}.{f}" for f in list(child.inputs) + list(child.formula_names)]
         return out
 
-    def _expression(self, scope: Scope, text, at):
-        """Parse and resolve an expression; errors are recorded. Returns (Expression, refs) or (None, ())."""
+    def _expression(self, scope: Scope, text, at, owner: str):
+        """Parse and resolve an expression; errors are recorded. Returns (Expression, refs) or (None, ()).
+        `owner` names what the expression belongs to in messages ("formula 'total'")."""
         try:
             expr = parse(text, frozenset(scope.children))
         except ExpressionSyntaxError as exc:
             self.ctx.errors.append(Diagnostic(self.ctx.expr_where(at, exc.col), exc.message))
             return None, ()
         refs = []
-        for name in expr.names:
+        lead = len(str(text)) - len(str(text).lstrip())
+        for name, col in zip(expr.names, expr.columns):
             ref = self._resolve(scope, name)
             if ref is None:
-                col = max(0, str(text).find(name))
-                what = "function" if name in FUNCTIONS else "name"
-                self.ctx.errors.append(Diagnostic(self.ctx.expr_where(at, col),
-                    f"'{name}' is not defined{did_you_mean(name, self._visible(scope))}" if what == "name"
-                    else f"'{name}' is a function; call it as {name}(...)"))
+                where = self.ctx.expr_where(at, col + lead)
+                if name in FUNCTIONS:
+                    message = f"{owner} uses the function '{name}' as a value; call it as {name}(...)"
+                else:
+                    message = (f"{owner} uses '{name}', which is not defined"
+                               f"{did_you_mean(name, self._visible(scope))}")
+                self.ctx.errors.append(Diagnostic(where, message))
                 continue
             refs.append(ref)
         return expr, tuple(refs)
@@ -290,13 +304,13 @@ class _Compiler:
         else:
             expr_at = at + ("expr",) if "expr" in spec else at + ("of",)
         if "expr" in spec:
-            expr, refs = self._expression(scope, spec["expr"], expr_at)
+            expr, refs = self._expression(scope, spec["expr"], expr_at, f"formula '{name}'")
             return Formula(name, scope.qualified, str(spec["expr"]).strip(), expr, refs=refs,
                            where=self.ctx.src.where(at, key=True))
         table = self.tables.get(spec["tiers"])
         if table is None:
             self.ctx.error(at + ("tiers",), f"table '{spec['tiers']}' is not defined{did_you_mean(spec['tiers'], self.tables)}")
-        expr, refs = self._expression(scope, spec["of"], expr_at)
+        expr, refs = self._expression(scope, spec["of"], expr_at, f"formula '{name}'")
         method = spec.get("method", "marginal")
         return Formula(name, scope.qualified, str(spec["of"]).strip(), expr, table=table, method=method, refs=refs,
                        where=self.ctx.src.where(at, key=True))
@@ -356,7 +370,7 @@ class _Compiler:
         at = ("conditions", i)
         scope = self._scope_by_path(spec["for_each"], at + ("for_each",)) if spec.get("for_each") else self.scopes[""]
         scope = scope or self.scopes[""]
-        when, refs = self._expression(scope, spec["when"], at + ("when",))
+        when, refs = self._expression(scope, spec["when"], at + ("when",), f"condition {spec['code']}")
         message_refs = []
         try:
             fields = [f for _, f, _, _ in string.Formatter().parse(spec["message"]) if f]

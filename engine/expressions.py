@@ -16,7 +16,7 @@ from decimal import Decimal, DivisionByZero, InvalidOperation, Overflow
 
 import simpleeval
 
-from .errors import EvaluationError
+from .errors import EvaluationError, did_you_mean
 from .functions import CALLABLES, FUNCTIONS
 
 MAX_LENGTH = 2000     # characters in one expression
@@ -44,27 +44,15 @@ def _div(a, b):
     return a / b
 
 
-def _floordiv(a, b):
-    if b == 0:
-        raise EvaluationError("division by zero")
-    return a // b
-
-
-def _mod(a, b):
-    if b == 0:
-        raise EvaluationError("division by zero (modulo)")
-    return a % b
-
-
 def _pow(a, b):
-    if b != int(b) or abs(b) > MAX_EXPONENT:
+    if isinstance(b, bool) or not isinstance(b, (int, Decimal)) or b != int(b) or abs(b) > MAX_EXPONENT:
         raise EvaluationError(f"'**' takes a whole exponent of at most {MAX_EXPONENT}, found {b}")
     return _to_decimal(a) ** int(b)
 
 
 OPERATORS = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: _div, ast.FloorDiv: _floordiv, ast.Mod: _mod, ast.Pow: _pow,
+    ast.Div: _div, ast.Pow: _pow,
     ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_,
     ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
     ast.Gt: operator.gt, ast.GtE: operator.ge, ast.In: lambda a, b: a in b,
@@ -83,6 +71,7 @@ class Expression:
     text: str
     tree: ast.AST
     names: tuple[str, ...]
+    columns: tuple[int, ...] = ()    # 0-based column of each name's first use in `text`
 
     def evaluate(self, evaluator: simpleeval.SimpleEval, names: dict):
         evaluator.names = names
@@ -96,7 +85,7 @@ class Expression:
             raise EvaluationError("a number grew beyond the decimal range") from None
         except InvalidOperation:
             raise EvaluationError("an invalid decimal operation (such as 0/0)") from None
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:
             raise EvaluationError(f"values of the wrong kind: {exc}") from None
         except simpleeval.InvalidExpression as exc:
             raise EvaluationError(str(exc)) from None
@@ -121,7 +110,7 @@ def parse(text: str, collections=frozenset()) -> Expression:
         raise ExpressionSyntaxError(f"invalid expression: {exc.msg}", col) from None
     lead = len(text) - len(text.lstrip())
     stripped = text.strip()
-    names: list[str] = []
+    names: list[tuple[str, int]] = []
     count = 0
 
     class Rewrite(ast.NodeTransformer):
@@ -139,9 +128,8 @@ def parse(text: str, collections=frozenset()) -> Expression:
             value = node.value
             if isinstance(value, bool) or value is None or isinstance(value, str):
                 return node
-            if isinstance(value, int):
-                return node
-            if isinstance(value, float):
+            if isinstance(value, (int, float)):
+                # every number literal is a Decimal from its text: 0 and 0.0 behave alike
                 source = ast.get_source_segment(stripped, node) or repr(value)
                 if any(c in source for c in "eEjJ_xXoObB"):
                     raise ExpressionSyntaxError(f"write numbers in plain decimal notation, found {source}",
@@ -153,22 +141,25 @@ def parse(text: str, collections=frozenset()) -> Expression:
         def visit_Attribute(self, node):
             if isinstance(node.value, ast.Name) and node.value.id in collections and not node.attr.startswith("_"):
                 name = f"{node.value.id}.{node.attr}"
-                names.append(name)
+                names.append((name, lead + node.col_offset))
                 return ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
             raise ExpressionSyntaxError(
                 "'.' reads a field of a child collection (collection.field); "
                 f"'{ast.get_source_segment(stripped, node)}' is not one", lead + node.col_offset)
 
         def visit_Name(self, node):
-            names.append(node.id)
+            names.append((node.id, lead + node.col_offset))
             return node
 
         def visit_Call(self, node):
-            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-                what = node.func.id if isinstance(node.func, ast.Name) else ast.get_source_segment(stripped, node.func)
-                from .errors import did_you_mean
-                raise ExpressionSyntaxError(f"unknown function '{what}'{did_you_mean(what, FUNCTIONS)}; "
-                                            f"known: {', '.join(sorted(FUNCTIONS))}", lead + node.col_offset)
+            if not isinstance(node.func, ast.Name):
+                self.visit(node.func)   # a lambda or attribute says what it is
+                raise ExpressionSyntaxError("only named functions can be called", lead + node.col_offset)
+            if node.func.id not in FUNCTIONS:
+                what = node.func.id
+                hint = did_you_mean(what, FUNCTIONS)
+                raise ExpressionSyntaxError(f"unknown function '{what}'" + (hint or f"; the functions are "
+                                            f"{', '.join(sorted(FUNCTIONS))}"), lead + node.col_offset)
             if node.keywords:
                 raise ExpressionSyntaxError("keyword arguments are not allowed", lead + node.col_offset)
             node.args = [self.visit(a) for a in node.args]
@@ -177,15 +168,18 @@ def parse(text: str, collections=frozenset()) -> Expression:
     tree = Rewrite().visit(tree)
     # simpleeval evaluates an expression body, not an ast.Expression wrapper
     body = tree.body
-    ordered = tuple(dict.fromkeys(n for n in names))
-    return Expression(text=text.strip(), tree=body, names=ordered)
+    first: dict[str, int] = {}
+    for name, col in names:
+        first.setdefault(name, col)
+    return Expression(text=text.strip(), tree=body, names=tuple(first), columns=tuple(first.values()))
 
 
 def _describe(node) -> str:
     kinds = {ast.Lambda: "a lambda", ast.Subscript: "indexing with [ ]", ast.JoinedStr: "an f-string",
              ast.ListComp: "a comprehension", ast.GeneratorExp: "a comprehension",
              ast.DictComp: "a comprehension", ast.SetComp: "a comprehension", ast.Dict: "a dict literal",
-             ast.NamedExpr: "':='", ast.Starred: "'*'", ast.Set: "a set literal"}
+             ast.NamedExpr: "':='", ast.Starred: "'*'", ast.Set: "a set literal", ast.List: "a list literal",
+             ast.Tuple: "a tuple", ast.Await: "await", ast.Yield: "yield"}
     for kind, text in kinds.items():
         if isinstance(node, kind):
             return text

@@ -66,10 +66,44 @@ def parse_json(text: str | bytes, name: str):
         data = json.loads(text, parse_float=_float, parse_int=_int, parse_constant=_bad_constant,
                           object_pairs_hook=_pairs)
     except json.JSONDecodeError as exc:
-        raise FactsError(Diagnostic(f"{name}:{exc.lineno}:{exc.colno}", f"not valid JSON: {exc.msg}")) from None
+        raise FactsError(_json_error(text, exc, name)) from None
     except RecursionError:
-        raise FactsError(Diagnostic(name, "JSON nested too deeply")) from None
+        raise FactsError(_too_deep(text, name)) from None
     return clean(data, name)
+
+
+def _where(text: str, pos: int, name: str) -> str:
+    line = text.count("\n", 0, pos) + 1
+    return f"{name}:{line}:{pos - (text.rfind(chr(10), 0, pos) + 1) + 1}"
+
+
+def _json_error(text: str, exc: json.JSONDecodeError, name: str) -> Diagnostic:
+    """json's message, or a plainer one where json's points past the real mistake."""
+    before = text[: exc.pos].rstrip()
+    if before.endswith(",") and text[exc.pos: exc.pos + 1] in ("}", "]"):
+        return Diagnostic(_where(text, len(before) - 1, name), "not valid JSON: a trailing comma before "
+                                                                f"'{text[exc.pos]}'")
+    return Diagnostic(_where(text, exc.pos, name), f"not valid JSON: {exc.msg}")
+
+
+def _too_deep(text: str, name: str) -> Diagnostic:
+    """Where nesting first goes past MAX_DEPTH (only run after json gave up)."""
+    depth, in_string, escaped = 0, False, False
+    for pos, ch in enumerate(text):
+        if in_string:
+            escaped = not escaped and ch == "\\"
+            if ch == '"' and not escaped:
+                in_string = False
+            continue
+        if ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return Diagnostic(_where(text, pos, name), f"nested deeper than {MAX_DEPTH} levels")
+        elif ch in "]}":
+            depth -= 1
+    return Diagnostic(name, f"nested deeper than {MAX_DEPTH} levels")  # pragma: no cover
 
 
 def clean(data, name: str):

@@ -15,7 +15,10 @@ from .errors import EvaluationError
 def _month(value) -> tuple[int, int]:
     try:
         year, month = str(value).split("-")
-        return int(year), int(month)
+        year, month = int(year), int(month)
+        if not 1 <= month <= 12 or not 1 <= year <= 9999:
+            raise ValueError
+        return year, month
     except ValueError:
         raise EvaluationError(f"expected a month 'YYYY-MM', found {value!r}") from None
 
@@ -28,7 +31,7 @@ def _items(args):
 
 
 def _sum(*args):
-    total = 0
+    total = Decimal(0)
     for v in _items(args):
         total += v
     return total

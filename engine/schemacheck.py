@@ -135,7 +135,10 @@ def _explain(error):
     if v == "minItems":
         yield path, f"expected at least {error.validator_value} item(s), found {len(error.instance)}", False
         return
-    yield path, f"expected {_expected(error)}, found {show(error.instance)}", False
+    hint = ""
+    if v == "enum" and isinstance(error.instance, str):
+        hint = did_you_mean(error.instance, [str(x) for x in error.validator_value])
+    yield path, f"expected {_expected(error)}, found {show(error.instance)}{hint}", False
 
 
 def json_path(path) -> str:

@@ -27,7 +27,10 @@ _BOOL = {"true": True, "false": False}
 # What YAML 1.1 (and so PyYAML) would turn into something other than a string.
 _YAML11_BOOL = re.compile(r"(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|True|TRUE|False|FALSE)\Z")
 _SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?\Z")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?\Z")
+# PyYAML's own timestamp pattern: a date, or a date and a time
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}"
+                   r"(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?\Z")
+_RADIX = re.compile(r"[-+]?0(x[0-9a-fA-F_]+|o?[0-7_]+|b[01_]+)\Z")
 _NUMBERISH = re.compile(r"[-+]?(\.[0-9]|[0-9])[0-9_.,eExXoObB+-]*\Z|[-+]?\.(inf|Inf|INF|nan|NaN|NAN)\Z")
 
 MAX_DEPTH = 64
@@ -87,10 +90,26 @@ def _scalar(event, errors, where):
         errors.append(Diagnostic(where, f"unquoted date '{text}' would be read as a timestamp; quote it: \"{text}\""))
     elif _SEXAGESIMAL.match(text):
         errors.append(Diagnostic(where, f"'{text}' is a base-60 number in YAML 1.1; quote it if it is text"))
-    elif _NUMBERISH.match(text):
+    elif _NUMBERISH.match(text) or _RADIX.match(text):
         errors.append(Diagnostic(where, f"'{text}' is not a plain decimal number; write digits with an optional "
                                         "'-' and '.', no leading zeros, exponents, '+', '_' or .inf/.nan"))
     return text
+
+
+# libyaml's context phrases, said as where the unfinished thing began
+_CONTEXTS = {
+    "while parsing a flow mapping": "in the flow mapping '{' opened",
+    "while parsing a flow sequence": "in the flow sequence '[' opened",
+    "while parsing a block mapping": "in the mapping that starts",
+    "while parsing a block collection": "in the list that starts",
+    "while scanning a quoted scalar": "in the quoted text that starts",
+    "while scanning a simple key": "in the key that starts",
+}
+
+
+def _char_at(text: str, line: int, col: int) -> str:
+    lines = text.split("\n")
+    return lines[line][col] if line < len(lines) and col < len(lines[line]) else ""
 
 
 def load_yaml(text: str | bytes, path: str) -> Source:
@@ -115,8 +134,12 @@ def load_yaml(text: str | bytes, path: str) -> Source:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
         problem = exc.problem or exc.context or "not valid YAML"
-        if "\t" in problem or "tab" in problem:
+        if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
             problem += " (indent with spaces, not tabs)"
+        elif exc.context and exc.context_mark is not None and exc.context_mark is not mark:
+            c = exc.context_mark
+            opened = _CONTEXTS.get(exc.context, exc.context)
+            problem += f" ({opened} at line {c.line + 1}, column {c.column + 1})"
         raise RuleError(Diagnostic(where, f"YAML syntax error: {problem}")) from None
     except yaml.YAMLError as exc:
         raise RuleError(Diagnostic(path, f"YAML error: {exc}")) from None

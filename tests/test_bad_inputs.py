@@ -1,0 +1,63 @@
+"""Bad rule files and bad facts, Catala style: each input beside the exact error lines
+the CLI must print for it (`<name>.expected`).
+
+tests/bad/rules/<name>.yaml: a complete msa-fee 2024-06-11 file with one thing broken;
+`policy validate` must exit 1. tests/bad/facts/<name>.json: facts for `policy eval
+msa-fee --version 2024-06-11`; exit 2. An expectation states what the engine should
+say; where it does not yet, the case is a strict xfail with the reason."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.cli.main import main
+
+from conftest import ROOT
+
+BAD = Path(__file__).resolve().parent / "bad"
+
+RULE_XFAIL: dict = {}
+FACTS_XFAIL: dict = {}
+
+
+def _cases(folder, ext, xfail):
+    return [pytest.param(src, id=src.stem,
+                         marks=[pytest.mark.xfail(reason=xfail[src.stem], strict=True)] if src.stem in xfail else [])
+            for src in sorted((BAD / folder).glob(f"*.{ext}"))]
+
+
+def _expected(src: Path) -> list[str]:
+    return src.with_suffix(".expected").read_text(encoding="utf-8").splitlines()
+
+
+def test_every_case_has_an_expectation():
+    inputs = {p.with_suffix("") for p in BAD.glob("*/*") if p.suffix in (".yaml", ".json")}
+    expectations = {p.with_suffix("") for p in BAD.glob("*/*.expected")}
+    assert inputs == expectations
+    assert set(RULE_XFAIL) <= {p.stem for p in BAD.glob("rules/*.yaml")}
+    assert set(FACTS_XFAIL) <= {p.stem for p in BAD.glob("facts/*.json")}
+
+
+@pytest.mark.parametrize("src", _cases("rules", "yaml", RULE_XFAIL))
+def test_bad_rule_file(src, tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "rules" / "msa-fee"
+    folder.mkdir(parents=True)
+    shutil.copyfile(src, folder / "2024-06-11.yaml")
+    shutil.copytree(ROOT / "schemas", tmp_path / "schemas")
+    monkeypatch.chdir(tmp_path / "rules")
+    code = main(["validate", "--rules", str(tmp_path / "rules")])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert code == 1
+    assert err.splitlines() == _expected(src)
+
+
+@pytest.mark.parametrize("src", _cases("facts", "json", FACTS_XFAIL))
+def test_bad_facts(src, monkeypatch, capsys):
+    monkeypatch.chdir(src.parent)
+    code = main(["eval", "msa-fee", "--facts", src.name, "--version", "2024-06-11", "--rules", str(ROOT / "rules")])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert code == 2
+    assert out == ""
+    assert err.splitlines() == _expected(src)

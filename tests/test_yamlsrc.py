@@ -1,0 +1,154 @@
+"""engine.yamlsrc.load_yaml: plain data, Decimals from their text, 1-based positions,
+and a refusal (with file:line:col) for every YAML 1.1 surprise."""
+from decimal import Decimal
+
+import pytest
+
+from engine.errors import RuleError
+from engine.yamlsrc import load_yaml
+
+
+def value(text):
+    return load_yaml(f"a: {text}\n", "f.yaml").data["a"]
+
+
+def refusals(text) -> list[str]:
+    with pytest.raises(RuleError) as exc:
+        load_yaml(text, "f.yaml")
+    return [str(d) for d in exc.value.diagnostics]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1.10", Decimal("1.10")),
+    ("0.10000000000000000001", Decimal("0.10000000000000000001")),
+    ("-0.5", Decimal("-0.5")),
+    ("0.0", Decimal("0.0")),
+    ("500", 500),
+    ("-3", -3),
+    ("12345678901234567890123", 12345678901234567890123),
+    ("true", True),
+    ("false", False),
+    ("null", None),
+    ("~", None),
+    ("", None),
+])
+def test_plain_scalars(text, expected):
+    got = value(text)
+    assert got == expected and type(got) is type(expected)
+
+
+def test_decimals_keep_their_text():
+    assert str(value("1.10")) == "1.10"           # not 1.1, as float would give
+    assert value("0.10000000000000000001") != Decimal("0.1")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("'yes'", "yes"), ('"1.10"', "1.10"), ("'2024-07-01'", "2024-07-01"), ('"1:30"', "1:30"),
+    ("'012'", "012"), ("!!str 1", "1"), ("|\n  1.10\n", "1.10\n"), ("hello world", "hello world"),
+])
+def test_quoted_and_tagged_strings_stay_strings(text, expected):
+    assert value(text) == expected
+
+
+def test_marks_are_one_based_line_and_column():
+    src = load_yaml("# comment\na: 1\nb:\n  c: [x, 'y']\n  d:\n    - 2.5\n", "f.yaml")
+    assert src.data == {"a": 1, "b": {"c": ["x", "y"], "d": [Decimal("2.5")]}}
+    assert src.marks[()] == (2, 1)
+    assert src.marks[("a",)] == (2, 4)
+    assert src.marks[("b", "c")] == (4, 6)
+    assert src.marks[("b", "c", 0)] == (4, 7)
+    assert src.marks[("b", "c", 1)] == (4, 10)
+    assert src.marks[("b", "d", 0)] == (6, 7)
+    assert src.key_marks[("b",)] == (3, 1)
+    assert src.key_marks[("b", "d")] == (5, 3)
+    assert src.styles[("b", "c", 1)] == "'" and src.styles[("b", "c", 0)] is None
+    assert src.where(("b", "c", 1)) == "f.yaml:4:10"
+    assert src.where(("b", "d"), key=True) == "f.yaml:5:3"
+    assert src.marks[("b",)] == (4, 3)            # a block mapping starts at its first key
+    assert src.where(("b", "nothing", 3)) == "f.yaml:4:3"   # nearest ancestor with a mark
+
+
+def test_bom_and_crlf_are_accepted():
+    assert load_yaml("\ufeffa: 1\r\nb: 2.0\r\n", "f.yaml").data == {"a": 1, "b": Decimal("2.0")}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("yes", "'yes' is a boolean in YAML 1.1; write true or false, or quote it as a string"),
+    ("Off", "'Off' is a boolean in YAML 1.1; write true or false, or quote it as a string"),
+    ("True", "'True' is a boolean in YAML 1.1; write true or false, or quote it as a string"),
+    ("2024-07-01", "unquoted date '2024-07-01' would be read as a timestamp; quote it: \"2024-07-01\""),
+    ("2024-06-04T10:00:00Z", "unquoted date '2024-06-04T10:00:00Z' would be read as a timestamp; "
+                             "quote it: \"2024-06-04T10:00:00Z\""),
+    ("1:30", "'1:30' is a base-60 number in YAML 1.1; quote it if it is text"),
+    ("012", "'012' is not a plain decimal number; write digits with an optional '-' and '.', "
+            "no leading zeros, exponents, '+', '_' or .inf/.nan"),
+    ("1e3", "'1e3' is not a plain decimal number; write digits with an optional '-' and '.', "
+            "no leading zeros, exponents, '+', '_' or .inf/.nan"),
+    ("+1", "'+1' is not a plain decimal number; write digits with an optional '-' and '.', "
+           "no leading zeros, exponents, '+', '_' or .inf/.nan"),
+    ("1_000", "'1_000' is not a plain decimal number; write digits with an optional '-' and '.', "
+              "no leading zeros, exponents, '+', '_' or .inf/.nan"),
+    (".inf", "'.inf' is not a plain decimal number; write digits with an optional '-' and '.', "
+             "no leading zeros, exponents, '+', '_' or .inf/.nan"),
+    ("-.5", "'-.5' is not a plain decimal number; write digits with an optional '-' and '.', "
+            "no leading zeros, exponents, '+', '_' or .inf/.nan"),
+    ("!!int 1", "explicit tag 'tag:yaml.org,2002:int' is not allowed; write the value plainly"),
+    ("!foo x", "explicit tag '!foo' is not allowed; write the value plainly"),
+    ("&x 1", "anchor '&x' is not allowed; rule files use no anchors or aliases"),
+])
+def test_refused_scalars_point_at_the_value(text, message):
+    assert refusals(f"a: {text}\n") == [f"f.yaml:1:4: {message}"]
+
+
+def test_every_problem_is_reported_at_once():
+    assert refusals("a: yes\nb:\n  - 1:30\n") == [
+        "f.yaml:1:4: 'yes' is a boolean in YAML 1.1; write true or false, or quote it as a string",
+        "f.yaml:3:5: '1:30' is a base-60 number in YAML 1.1; quote it if it is text",
+    ]
+
+
+def test_duplicate_keys():
+    assert refusals("a: 1\nb: 2\na: 3\n") == ["f.yaml:3:1: duplicate key 'a' (first at line 1)"]
+    # keys are compared as text: 1 and '1' are the same key
+    assert refusals("1: x\n'1': z\n") == ["f.yaml:2:1: duplicate key '1' (first at line 1)"]
+
+
+def test_anchor_and_alias():
+    assert refusals("a: &x {b: 1}\nc: *x\n") == [
+        "f.yaml:1:4: anchor '&x' is not allowed; rule files use no anchors or aliases",
+        "f.yaml:2:4: alias '*x' is not allowed; write the value out",
+    ]
+
+
+def test_keys_must_be_plain_strings():
+    assert refusals("? [a]\n: x\n") == ["f.yaml:1:3: a mapping key must be a plain string"]
+    assert refusals("~: x\n") == ["f.yaml:1:1: a mapping key must be a plain string"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "f.yaml:1:1: the file is empty; expected a YAML mapping"),
+    ("# only a comment\n", "f.yaml:1:1: the file is empty; expected a YAML mapping"),
+    ("a: 1\n---\nb: 2\n", "f.yaml:2:1: only one YAML document per file is allowed"),
+    ("a: [1, 2\n", "f.yaml:2:1: YAML syntax error: did not find expected ',' or ']' (in the flow sequence '[' opened at line 1, column 4)"),
+])
+def test_file_level_refusals(text, message):
+    assert refusals(text) == [message]
+
+
+def test_not_utf8_names_line_column_and_byte():
+    assert refusals(b"a: 1\nb: caf\xe9\n") == ["f.yaml:2:7: the file is not valid UTF-8 (byte 0xe9)"]
+
+
+def test_nesting_is_bounded():
+    assert load_yaml("[" * 65 + "]" * 65, "f.yaml").data is not None   # 64 levels below the root
+    assert refusals("[" * 66 + "]" * 66) == ["f.yaml:1:66: nesting deeper than 64 levels"]
+    # a bomb of 10000 levels is refused at the 65th, without a RecursionError
+    assert refusals("a: " + "[" * 10000 + "]" * 10000) == ["f.yaml:1:68: nesting deeper than 64 levels"]
+
+
+def test_hex_with_letters_is_refused():
+    refusals("a: 0x1A\n")
+
+
+def test_text_starting_with_a_date_is_a_string():
+    assert value("2024-06-04 announcement, superseded") == "2024-06-04 announcement, superseded"
