@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import string
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -15,8 +16,8 @@ from . import schemacheck
 from .errors import Diagnostic, RuleError, did_you_mean
 from .expressions import ExpressionSyntaxError, parse
 from .functions import FUNCTIONS
-from .model import (Condition, Formula, Input, Parameter, Ref, ResultField, Rounding, Row,
-                    Scope, Table, Version)
+from .model import (Band, Condition, Formula, Input, MapTable, Parameter, Ref, ResultField, Rounding,
+                    Row, Scope, Table, Version)
 from .yamlsrc import Source, load_yaml
 
 ROUNDING_MODES = {"half_up": "ROUND_HALF_UP", "half_even": "ROUND_HALF_EVEN", "half_down": "ROUND_HALF_DOWN",
@@ -41,7 +42,8 @@ class _Ctx:
         return f"{line}:{int(c) + quoted + col}"
 
 
-def compile_file(file: Path, display: str, rule_validator, schema_dirs) -> Version:
+def compile_file(file: Path, display: str, rule_validator, schema_dirs, shared_files=None) -> Version:
+    """shared_files: name -> Shared, the rules/_shared/ files a version may `use`."""
     raw = Path(file).read_bytes()
     src = load_yaml(raw, display)
     ctx = _Ctx(src)
@@ -52,15 +54,62 @@ def compile_file(file: Path, display: str, rule_validator, schema_dirs) -> Versi
         ctx.error(path, message, at_key)
     if ctx.errors:
         raise RuleError(ctx.errors)
-    version = _Compiler(ctx, doc, file, raw, schema_dirs).build()
+    shared = []
+    for i, name in enumerate(doc.get("uses") or ()):
+        if name not in (shared_files or {}):
+            ctx.error(("uses", i), f"shared file '{name}' not found in _shared/{did_you_mean(name, shared_files or {})}")
+        else:
+            shared.append(shared_files[name])
+    if ctx.errors:
+        raise RuleError(ctx.errors)
+    version = _Compiler(ctx, doc, file, raw, schema_dirs, tuple(shared)).build()
     if ctx.errors:
         raise RuleError(ctx.errors)
     return version
 
 
+@dataclass(frozen=True)
+class Shared:
+    """A rules/_shared/<name>.yaml file: rule data several policies use."""
+
+    name: str
+    path: str
+    raw: bytes
+    parameters: dict
+    tables: dict
+    maps: dict
+
+    def assumptions(self) -> list[tuple[str, str]]:
+        out = [(p.where, f"parameter '{p.name}' = {p.value}: {p.assumed}") for p in self.parameters.values() if p.assumed]
+        out += [(t.where, f"table '{t.name}': {t.assumed}") for t in self.tables.values() if t.assumed]
+        out += [(m.where, f"map '{m.name}': {m.assumed}") for m in self.maps.values() if m.assumed]
+        return out
+
+
+def compile_shared(file: Path, display: str, shared_validator) -> Shared:
+    raw = Path(file).read_bytes()
+    src = load_yaml(raw, display)
+    ctx = _Ctx(src)
+    if not isinstance(src.data, dict):
+        raise RuleError(src.diag((), "a shared file is a mapping (title, source, parameters, tables, maps)"))
+    for path, message, at_key in schemacheck.explain(shared_validator, src.data):
+        ctx.error(path, message, at_key)
+    if ctx.errors:
+        raise RuleError(ctx.errors)
+    c = _Compiler(ctx, src.data, file, raw, ())
+    c._data()
+    if ctx.errors:
+        raise RuleError(ctx.errors)
+    return Shared(Path(file).stem, display, raw, c.params, c.tables, c.maps)
+
+
 class _Compiler:
-    def __init__(self, ctx: _Ctx, doc: dict, file: Path, raw: bytes, schema_dirs):
+    def __init__(self, ctx: _Ctx, doc: dict, file: Path, raw: bytes, schema_dirs, shared=()):
         self.ctx, self.doc, self.file, self.raw, self.schema_dirs = ctx, doc, Path(file), raw, schema_dirs
+        self.shared = shared
+        self.used: set = set()          # parameters read by anything
+        self.used_tables: set = set()
+        self.used_maps: set = set()
         self.scopes: dict[str, Scope] = {}
         self.formula_defs: dict[tuple[str, str], tuple] = {}   # (scope, name) -> (spec, yaml path)
         self.formulas: dict[tuple[str, str], Formula] = {}
@@ -77,14 +126,9 @@ class _Compiler:
         effective = date.fromisoformat(d["effective_from"])
         validator = self._facts_schema(d["facts_schema"])
 
-        self.params = {}
-        for name, spec in (d.get("parameters") or {}).items():
-            value = spec["value"]
-            if isinstance(value, int) and not isinstance(value, bool):
-                value = Decimal(value)   # numbers from rule data are Decimal, whole or not
-            self.params[name] = Parameter(name, value, spec.get("unit"), spec.get("source"), spec.get("assumed"),
-                                          ctx.src.where(("parameters", name), key=True))
-        self.tables = {name: self._table(name, spec) for name, spec in (d.get("tables") or {}).items()}
+        self._data()
+        for shared in self.shared:
+            self._merge_shared(shared)
         self.rounding = {name: Rounding(name, Decimal(str(spec["quantum"])), ROUNDING_MODES[spec["mode"]])
                          for name, spec in (d.get("rounding") or {}).items()}
         for name, spec in self.rounding.items():
@@ -106,9 +150,10 @@ class _Compiler:
             policy=d["policy"], version=str(d["version"]), title=d["title"], source=d["source"],
             published=published, effective_from=effective, assumed=tuple(d.get("assumed") or ()),
             notes=tuple(d.get("notes") or ()), facts_schema=d["facts_schema"], facts_validator=validator,
-            as_of_default=as_of, parameters=self.params, tables=self.tables, root=root, scopes=self.scopes,
+            as_of_default=as_of, parameters=self.params, tables=self.tables, maps=self.maps, root=root, scopes=self.scopes,
             plan=plan, conditions=conditions, result=result,
-            digest="sha256:" + hashlib.sha256(self.raw).hexdigest(), path=self.ctx.src.path)
+            digest="sha256:" + hashlib.sha256(self.raw + b"".join(sh.raw for sh in self.shared)).hexdigest(),
+            path=self.ctx.src.path)
 
     def _facts_schema(self, name: str):
         for folder in self.schema_dirs:
@@ -124,6 +169,53 @@ class _Compiler:
                 return schemacheck.validator_for(schema)
         self.ctx.error(("facts_schema",), f"facts schema '{name}' not found in {', '.join(str(f) for f in self.schema_dirs)}")
         return None
+
+    def _data(self):
+        """Parameters, tables and maps: the rule data of a version or a shared file."""
+        d = self.doc
+        self.params = {}
+        for name, spec in (d.get("parameters") or {}).items():
+            value = spec["value"]
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = Decimal(value)   # numbers from rule data are Decimal, whole or not
+            elif isinstance(value, list):
+                value = tuple(value)
+            self.params[name] = Parameter(name, value, spec.get("unit"), spec.get("source"), spec.get("assumed"),
+                                          self.ctx.src.where(("parameters", name), key=True))
+        self.tables = {name: self._table(name, spec) for name, spec in (d.get("tables") or {}).items()}
+        self.maps = {name: self._map(name, spec, ("maps", name)) for name, spec in (d.get("maps") or {}).items()}
+
+    def _merge_shared(self, shared):
+        """Parameters, tables and maps of a shared file join this version's names."""
+        for kind, own in (("parameters", self.params), ("tables", self.tables), ("maps", self.maps)):
+            for name, value in getattr(shared, kind).items():
+                if name in own:
+                    self.ctx.error((kind, name), f"'{name}' is also defined in the shared file {shared.path}", key=True)
+                else:
+                    own[name] = value
+
+    def _map(self, name, spec, at) -> MapTable:
+        depth = len(spec["keys"])
+
+        def convert(node, level, path):
+            if level == depth:
+                if isinstance(node, dict):
+                    self.ctx.error(path, f"map '{name}' has {depth} key(s); this entry goes deeper")
+                if isinstance(node, int) and not isinstance(node, bool):
+                    return Decimal(node)
+                return tuple(node) if isinstance(node, list) else node
+            if not isinstance(node, dict):
+                self.ctx.error(path, f"map '{name}' has {depth} key(s) ({', '.join(spec['keys'])}); "
+                                     f"expected a mapping for '{spec['keys'][level]}' here")
+                return {}
+            return {str(k): convert(v, level + 1, path + (k,)) for k, v in node.items()}
+
+        missing = spec.get("missing")
+        if isinstance(missing, int) and not isinstance(missing, bool):
+            missing = Decimal(missing)
+        return MapTable(name, tuple(spec["keys"]), convert(spec["entries"], 0, at + ("entries",)), "missing" in spec,
+                        missing, bool(spec.get("warn_missing")), spec.get("description"), spec.get("assumed"),
+                        self.ctx.src.where(at, key=True))
 
     # -- tables ------------------------------------------------------------------------
     def _table(self, name, spec) -> Table:
@@ -148,9 +240,15 @@ class _Compiler:
     # -- scopes ------------------------------------------------------------------------
     def _scope(self, spec, path, name, qualified, parent, facts_base) -> Scope:
         """facts_base: the facts-schema path of the items of this scope (for checking inputs)."""
+        entries = (spec["entries"]["key"], spec["entries"]["value"]) if name and "entries" in spec else None
         scope = Scope(name=name, qualified=qualified, path=tuple(str(spec.get("path", "")).split(".")) if name else (),
-                      key=spec.get("key"), calendar=spec.get("calendar"), parent=parent,
+                      key=spec.get("key") or (entries[0] if entries else None), calendar=spec.get("calendar"),
+                      entries=entries, parent=parent,
                       where=self.ctx.src.where(path, key=True) if path else self.ctx.src.path)
+        if entries:
+            here = self.ctx.src.where(path + ("entries",))
+            scope.inputs[entries[0]] = Input(entries[0], (), "string", None, False, here)
+            scope.inputs[entries[1]] = Input(entries[1], (), "decimal", None, False, here)
         self.scopes[qualified] = scope
         item_schema = self._schema_at(facts_base)
         for iname, ispec in (spec.get("inputs") or {}).items():
@@ -167,7 +265,7 @@ class _Compiler:
                     self.ctx.error(at + ("default",), f"default of a decimal input must be a number, found {default!r}")
             scope.inputs[iname] = Input(iname, ipath, ispec["type"], default, "default" in ispec,
                                         self.ctx.src.where(at, key=True))
-        if scope.key and scope.key not in scope.inputs:
+        if scope.key and scope.key not in scope.inputs and not entries:
             key_type = "date" if scope.calendar else "string"
             self._check_fact_path(item_schema, (scope.key,), path + ("key",), facts_base)
             scope.inputs[scope.key] = Input(scope.key, (scope.key,), key_type, None, False, scope.where)
@@ -185,8 +283,10 @@ class _Compiler:
         for cname, cspec in (spec.get("collections") or {}).items():
             cpath = tuple(cspec["path"].split("."))
             at = path + ("collections", cname)
-            child_base = facts_base + cpath + ("[]",)
-            if self._check_fact_path(item_schema, cpath, at + ("path",), facts_base, want_array=True):
+            is_map = "entries" in cspec
+            child_base = facts_base + cpath + ("{}" if is_map else "[]",)
+            if self._check_fact_path(item_schema, cpath, at + ("path",), facts_base,
+                                     want="object" if is_map else "array"):
                 scope.children[cname] = self._scope(cspec, at, cname, f"{qualified}.{cname}" if qualified else cname,
                                                     scope, child_base)
         names = []
@@ -206,7 +306,12 @@ class _Compiler:
             node = self._deref(node)
             if node is None:
                 return None
-            node = node.get("items") if part == "[]" else (node.get("properties") or {}).get(part)
+            if part == "[]":
+                node = node.get("items")
+            elif part == "{}":
+                node = node.get("additionalProperties")
+            else:
+                node = (node.get("properties") or {}).get(part)
         return self._deref(node)
 
     def _deref(self, node):
@@ -217,7 +322,7 @@ class _Compiler:
             node = target
         return node
 
-    def _check_fact_path(self, item_schema, fpath, at, base, want_array=False) -> bool:
+    def _check_fact_path(self, item_schema, fpath, at, base, want=None) -> bool:
         if self.facts_schema is None:
             return True
         node = item_schema
@@ -230,8 +335,9 @@ class _Compiler:
                 self.ctx.error(at, f"the facts schema has no '{shown}'{hint}")
                 return False
             node = self._deref(props[part])
-        if want_array and (node or {}).get("type") != "array":
-            self.ctx.error(at, f"'{'.'.join(fpath)}' is not a list in the facts schema")
+        if want and (node or {}).get("type") != want:
+            kind = "a list" if want == "array" else "an object"
+            self.ctx.error(at, f"'{'.'.join(fpath)}' is not {kind} in the facts schema")
             return False
         return True
 
@@ -260,6 +366,7 @@ class _Compiler:
                 return Ref(name, "value", name, up, s.qualified)
             s, up = s.parent, up + 1
         if name in self.params:
+            self.used.add(name)
             return Ref(name, "param", name)
         return None
 
@@ -298,22 +405,72 @@ class _Compiler:
         return expr, tuple(refs)
 
     def _formula(self, scope: Scope, name, spec, at) -> Formula:
-        if isinstance(spec, str):
-            spec = {"expr": spec}
-            expr_at = at
+        """Any kind of formula: its parts (expressions by role) are parsed and resolved here;
+        how each kind evaluates is in kinds.KINDS."""
+        owner = f"formula '{name}'"
+        where = self.ctx.src.where(at, key=True)
+        parts, refs, data = [], [], None
+
+        def add(label, text, path):
+            expr, expr_refs = self._expression(scope, text, path, owner)
+            if expr is not None:
+                parts.append((label, expr))
+                refs.extend(r for r in expr_refs if r not in refs)
+
+        if isinstance(spec, str) or "expr" in spec:
+            text = spec if isinstance(spec, str) else spec["expr"]
+            add("expr", text, at if isinstance(spec, str) else at + ("expr",))
+            kind, shown = "expr", str(text).strip()
+        elif "tiers" in spec:
+            table = self.tables.get(spec["tiers"])
+            self.used_tables.add(spec["tiers"])
+            if table is None:
+                self.ctx.error(at + ("tiers",), f"table '{spec['tiers']}' is not defined"
+                                                f"{did_you_mean(spec['tiers'], self.tables)}")
+            add("of", spec["of"], at + ("of",))
+            kind, shown, data = "tiers", str(spec["of"]).strip(), {"table": table, "method": spec.get("method", "marginal")}
+        elif "map" in spec:
+            data = self.maps.get(spec["map"])
+            self.used_maps.add(spec["map"])
+            if data is None:
+                self.ctx.error(at + ("map",), f"map '{spec['map']}' is not defined{did_you_mean(spec['map'], self.maps)}")
+            elif len(spec["at"]) != len(data.keys):
+                self.ctx.error(at + ("at",), f"map '{data.name}' takes {len(data.keys)} key(s) "
+                                             f"({', '.join(data.keys)}), found {len(spec['at'])}")
+            for i, text in enumerate(spec["at"]):
+                add(f"at[{i}]", text, at + ("at", i))
+            kind, shown = "map", f"{spec['map']}[{', '.join(str(t) for t in spec['at'])}]"
+        elif "switch" in spec:
+            add("on", spec["switch"], at + ("switch",))
+            for case, text in spec["cases"].items():
+                add(f"case:{case}", text, at + ("cases", case))
+            if "default" in spec:
+                add("default", spec["default"], at + ("default",))
+            kind, shown = "switch", f"switch on {str(spec['switch']).strip()}"
         else:
-            expr_at = at + ("expr",) if "expr" in spec else at + ("of",)
-        if "expr" in spec:
-            expr, refs = self._expression(scope, spec["expr"], expr_at, f"formula '{name}'")
-            return Formula(name, scope.qualified, str(spec["expr"]).strip(), expr, refs=refs,
-                           where=self.ctx.src.where(at, key=True))
-        table = self.tables.get(spec["tiers"])
-        if table is None:
-            self.ctx.error(at + ("tiers",), f"table '{spec['tiers']}' is not defined{did_you_mean(spec['tiers'], self.tables)}")
-        expr, refs = self._expression(scope, spec["of"], expr_at, f"formula '{name}'")
-        method = spec.get("method", "marginal")
-        return Formula(name, scope.qualified, str(spec["of"]).strip(), expr, table=table, method=method, refs=refs,
-                       where=self.ctx.src.where(at, key=True))
+            kind, shown = "bands", str(spec["bands"]).strip()
+            add("of", spec["bands"], at + ("bands",))
+            if "previous" in spec:
+                add("previous", spec["previous"], at + ("previous",))
+            bands = []
+            for i, level in enumerate(spec["levels"]):
+                low = Decimal(str(level["from"])) if "from" in level else None
+                stay = Decimal(str(level["stay_until_below"])) if "stay_until_below" in level else None
+                lat = at + ("levels", i)
+                if (low is None) != (i == 0):
+                    self.ctx.error(lat, "the first band has no 'from'; every later band needs one")
+                elif i > 1 and low <= bands[-1].low:
+                    self.ctx.error(lat + ("from",), f"bands must ascend: 'from: {low}' follows 'from: {bands[-1].low}'")
+                if stay is not None and low is not None and stay > low:
+                    self.ctx.error(lat + ("stay_until_below",), f"stay_until_below {stay} must not be above the "
+                                                                f"band's own 'from: {low}'")
+                bands.append(Band(str(level["band"]), low, stay))
+            when_null = spec.get("when_null")
+            if when_null is not None and when_null not in [b.name for b in bands]:
+                self.ctx.error(at + ("when_null",), f"when_null names '{when_null}', which is not one of the bands"
+                                                    f"{did_you_mean(when_null, [b.name for b in bands])}")
+            data = {"bands": tuple(bands), "when_null": when_null, "has_previous": "previous" in spec}
+        return Formula(name, scope.qualified, kind, shown, tuple(parts), data, tuple(refs), where)
 
     # -- dependency order ------------------------------------------------------------------
     def _plan(self) -> tuple[Formula, ...]:
@@ -384,8 +541,11 @@ class _Compiler:
                                                   f"{did_you_mean(fname, self._visible(scope))}")
             else:
                 message_refs.append(ref)
+        severity = spec.get("severity", "violation")
+        if severity == "facts" and not spec.get("path"):
+            self.ctx.error(at, "a condition with severity 'facts' needs 'path': the JSON path its error names")
         return Condition(spec["code"], scope.qualified, when, refs, spec["message"], tuple(message_refs),
-                         spec.get("severity", "violation"), self.ctx.src.where(at))
+                         severity, spec.get("path"), self.ctx.src.where(at))
 
     def _result_fields(self, spec: dict, scope: Scope, at) -> tuple[ResultField, ...]:
         out = []
@@ -412,6 +572,15 @@ class _Compiler:
                     continue
                 fields = self._result_fields(field_spec["fields"], child, fat + ("fields",))
                 out.append(ResultField(key, "each", scope=child.qualified, fields=fields))
+            elif "fields" in field_spec:
+                when = None
+                if "when" in field_spec:
+                    when = self._resolve(scope, field_spec["when"])
+                    if when is None or when.kind == "child":
+                        self.ctx.error(fat + ("when",), f"'{field_spec['when']}' is not defined here"
+                                                        f"{did_you_mean(field_spec['when'], self._visible(scope))}")
+                fields = self._result_fields(field_spec["fields"], scope, fat + ("fields",))
+                out.append(ResultField(key, "object", fields=fields, when=when))
             elif "violations" in field_spec:
                 out.append(ResultField(key, "violations", item_key_as=field_spec["violations"].get("item_key_as", "item")))
             else:
@@ -419,27 +588,14 @@ class _Compiler:
         return tuple(out)
 
     def _unused(self, root: Scope):
-        """A parameter nothing reads is most likely a typo or a leftover: an error."""
-        used = set()
-        for f in self.formulas.values():
-            used.update(r.target for r in f.refs if r.kind == "param")
-        for key in ("conditions",):
-            for c in self.doc.get(key) or ():
-                try:
-                    used.update(n for n in parse(c["when"], frozenset(self.scopes)).names)
-                except ExpressionSyntaxError:
-                    pass
-                used.update(f for _, f, _, _ in string.Formatter().parse(c["message"]) if f)
-        used.update(v if isinstance(v, str) else v.get("value", "") for v in self.doc["result"].values()
-                    if isinstance(v, (str, dict)))
-        for name, p in self.params.items():
-            if name not in used:
-                self.ctx.error(("parameters", name), f"parameter '{name}' is not used by any formula, condition or "
-                                                     "result", key=True)
-        used_tables = {f.table.name for f in self.formulas.values() if f.table}
-        for name in self.tables:
-            if name not in used_tables:
-                self.ctx.error(("tables", name), f"table '{name}' is not used by any formula", key=True)
+        """A parameter, table or map of this file that nothing reads is most likely a typo or
+        a leftover: an error. (Shared files are checked by the policies that use them.)"""
+        for kind, used in (("parameters", self.used), ("tables", self.used_tables), ("maps", self.used_maps)):
+            for name in self.doc.get(kind) or {}:
+                if name not in used:
+                    what = {"parameters": "parameter", "tables": "table", "maps": "map"}[kind]
+                    self.ctx.error((kind, name), f"{what} '{name}' is not used by any formula, condition or result",
+                                   key=True)
 
 
-__all__ = ["compile_file", "load_yaml"]
+__all__ = ["compile_file", "compile_shared", "Shared", "load_yaml"]

@@ -50,6 +50,10 @@ class EvaluationError(PolicyError):
     """The rules could not be evaluated on these facts (e.g. division by zero). Exit 2."""
 
 
+class MissingKey(EvaluationError):
+    """A key looked up in a facts map is not there: the facts are incomplete (exit 2)."""
+
+
 def did_you_mean(name: str, candidates) -> str:
     """'; did you mean 'x'?' when a candidate is close, else ''."""
     close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=0.6)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import decimal
 from decimal import Decimal
 
-from .errors import Diagnostic, EvaluationError
+from . import schemacheck
+from .errors import Diagnostic, EvaluationError, FactsError, MissingKey
 from .expressions import new_evaluator
 from .facts import Item
+from .kinds import KINDS
 from .model import Formula, Ref, ResultField, Version
 
 # Intermediates keep 34 significant digits (IEEE decimal128); rounding happens only
@@ -28,43 +30,35 @@ def _names(refs, item, params) -> dict:
     return {ref.name: _read(ref, item, params) for ref in refs}
 
 
-def marginal(table, amount):
-    """Progressive: each band [from, to) is charged at its own value. Returns (total, rows)."""
-    total, rows = Decimal(0), []
-    for row in table.rows:
-        top = amount if row.high is None else min(amount, row.high)
-        portion = max(Decimal(0), top - row.low)
-        part = portion * row.value
-        total += part
-        rows.append({"from": row.low, "to": row.high, "value": row.value, "portion": portion, "amount": part})
-    return total, rows
-
-
-def lookup(table, amount):
-    """Flat: the value of the row whose [from, to) holds the amount."""
-    for row in table.rows:
-        if amount >= row.low and (row.high is None or amount < row.high):
-            return row.value, [{"from": row.low, "to": row.high, "value": row.value, "applies": True}]
-    raise EvaluationError(f"{amount} is outside every row of table '{table.name}'")
-
-
-def _run_formula(f: Formula, item: Item, params, ev, trace):
+def _run_formula(f: Formula, item: Item, params, ev, trace, warnings):
     names = _names(f.refs, item, params)
-    try:
-        value = f.expr.evaluate(ev, names)
-        entry = {"name": f.name}
+    exprs = dict(f.parts)
+
+    def part(label):
+        return exprs[label].evaluate(ev, names)
+
+    def warn(code, message):
+        w = {"code": code, "message": message}
         if item.label:
-            entry["item"] = item.label
-        if f.table is not None:
-            amount = value
-            value, rows = (marginal if f.method == "marginal" else lookup)(f.table, Decimal(amount))
-            entry.update(value=value, tiers=f.table.name, method=f.method, of=f.text, inputs=names, rows=rows)
-        else:
-            entry.update(value=value, expr=f.text, inputs=names)
+            w["path"] = item.label
+        if w not in warnings:
+            warnings.append(w)
+
+    try:
+        value, details = KINDS[f.kind](f, part, warn)
+    except MissingKey as exc:
+        where = schemacheck.json_path(item.path) if item.path else "(top level)"
+        raise FactsError(Diagnostic("", f"{where}: {exc.diagnostics[0].message}")) from None
     except EvaluationError as exc:
         where = f" for {item.label}" if item.label else ""
         raise EvaluationError(Diagnostic(f.where, f"formula '{f.name}'{where}: {exc.diagnostics[0].message}")) from None
     item.values[f.name] = value
+    entry = {"name": f.name}
+    if item.label:
+        entry["item"] = item.label
+    entry["value"] = value
+    entry.update(details)
+    entry["inputs"] = names
     trace.append(entry)
 
 
@@ -76,8 +70,8 @@ def run(version: Version, root: Item, items_by_scope: dict, warnings: list):
     with decimal.localcontext(CONTEXT):
         for f in version.plan:
             for item in items_by_scope.get(f.scope, ()):
-                _run_formula(f, item, params, ev, trace)
-        violations = []
+                _run_formula(f, item, params, ev, trace, warnings)
+        violations, bad_facts = [], []
         for cond in version.conditions:
             scope = version.scopes[cond.scope]
             for item in items_by_scope.get(cond.scope, ()):
@@ -92,13 +86,17 @@ def run(version: Version, root: Item, items_by_scope: dict, warnings: list):
                 message = cond.message.format(**shown)
                 key = item.values.get(scope.key) if scope.key else None
                 record = {"code": cond.code, "item": _plain(key) if key is not None else None, "message": message}
-                if cond.severity == "warning":
+                if cond.severity == "facts":
+                    bad_facts.append(Diagnostic("", f"{cond.path}: {message}"))
+                elif cond.severity == "warning":
                     w = {"code": cond.code, "message": message}
                     if item.label:
                         w["path"] = item.label
                     warnings.append(w)
                 else:
                     violations.append(record)
+        if bad_facts:
+            raise FactsError(bad_facts)
         result = _result(version.result, root, params, violations)
     return result, trace, warnings
 
@@ -118,6 +116,9 @@ def _result(fields: tuple[ResultField, ...], item: Item, params, violations) -> 
         elif f.kind == "each":
             out[f.key] = [_result(f.fields, child, params, violations)
                           for child in item.children[f.scope.rsplit(".", 1)[-1]]]
+        elif f.kind == "object":
+            out[f.key] = _result(f.fields, item, params, violations) if f.when is None or _read(f.when, item, params) \
+                else None
         elif f.kind == "violations":
             out[f.key] = [{"code": v["code"], f.item_key_as: v["item"], "message": v["message"]} for v in violations]
         else:
@@ -126,6 +127,9 @@ def _result(fields: tuple[ResultField, ...], item: Item, params, violations) -> 
 
 
 def _plain(value):
+    """A value inside a message: plain decimals, lists joined with commas."""
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(_plain(v)) for v in value)
     return str(value) if value is not None and not isinstance(value, (int, bool)) else value

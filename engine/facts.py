@@ -158,13 +158,14 @@ def validate(version: Version, facts, name: str):
 class Item:
     """One evaluation context: the top level, or one element of a collection."""
 
-    __slots__ = ("values", "parent", "children", "label")
+    __slots__ = ("values", "parent", "children", "label", "path")
 
-    def __init__(self, values, parent, label):
+    def __init__(self, values, parent, label, path=()):
         self.values = values
         self.parent = parent
         self.children: dict[str, list[Item]] = {}
         self.label = label
+        self.path = path            # JSON path in the facts (None for a day filled in by a calendar)
 
     def up(self, levels: int) -> "Item":
         item = self
@@ -207,6 +208,15 @@ def _convert(inp: Input, value, where, errors):
             return value
         if inp.type == "date":
             return date.fromisoformat(str(value))
+        if inp.type == "list":
+            if not isinstance(value, list):
+                raise ValueError
+            return tuple(value)
+        if inp.type == "map":
+            if not isinstance(value, dict):
+                raise ValueError
+            return {str(k): (Decimal(str(v)) if isinstance(v, (int, str)) and not isinstance(v, bool) else v)
+                    for k, v in value.items()}
         if inp.type == "month":
             year, month = str(value).split("-")
             if len(year) != 4 or not 1 <= int(month) <= 12:
@@ -252,8 +262,20 @@ def build_items(version: Version, facts: dict, name: str):
     def expand(scope: Scope, item: Item, obj, path):
         for cname, child in scope.children.items():
             found, elements = _get(obj, child.path)
-            elements = elements if found and isinstance(elements, list) else []
             base = path + child.path
+            if child.entries:   # an object: one item per entry, its key and value as two inputs
+                key_name, value_name = child.entries
+                entries = elements.items() if found and isinstance(elements, dict) else ()
+                out = []
+                for k, v in entries:
+                    value = _convert(child.inputs[value_name], v, schemacheck.json_path(base + (k,)), errors)
+                    label = f"{item.label}.{child.name}[{k}]" if item.label else f"{child.name}[{k}]"
+                    new = Item({key_name: str(k), value_name: value}, item, label, base + (k,))
+                    out.append((new, {}, base + (k,)))
+                item.children[cname] = [o[0] for o in out]
+                items_by_scope.setdefault(child.qualified, []).extend(o[0] for o in out)
+                continue
+            elements = elements if found and isinstance(elements, list) else []
             out: list[Item] = []
             seen: dict = {}
             by_key: dict = {}
@@ -270,7 +292,7 @@ def build_items(version: Version, facts: dict, name: str):
                     seen[key] = i
                     by_key[key] = (values, epath)
                 label = f"{child.name}[{values.get(child.key) if child.key else i}]"
-                new = Item(values, item, f"{item.label}.{label}" if item.label else label)
+                new = Item(values, item, f"{item.label}.{label}" if item.label else label, epath)
                 out.append((new, element, epath))
             if child.calendar:
                 out = _calendar(child, item, out, by_key, base, errors, warnings)
@@ -305,7 +327,7 @@ def _calendar(child: Scope, parent: Item, given, by_key, base, errors, warnings)
         values = {inp.name: inp.default for inp in child.inputs.values()}
         values[child.key] = day
         label = f"{child.name}[{day}]"
-        out.append((Item(values, parent, f"{parent.label}.{label}" if parent.label else label), {}, None))
+        out.append((Item(values, parent, f"{parent.label}.{label}" if parent.label else label, None), {}, None))
     if missing:
         defaults = ", ".join(f"{i.name} {i.default}" for i in child.inputs.values() if i.name != child.key)
         warnings.append({"code": "MISSING_DAYS", "path": schemacheck.json_path(base),

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
-from .errors import EvaluationError
+from .errors import EvaluationError, MissingKey
 
 
 def _month(value) -> tuple[int, int]:
@@ -60,6 +60,37 @@ def _end_of_month(month) -> date:
     return date(year, mon, calendar.monthrange(year, mon)[1])
 
 
+def _get(mapping, key):
+    if not isinstance(mapping, dict):
+        raise EvaluationError(f"get() needs a map, found {type(mapping).__name__}")
+    if key not in mapping:
+        raise MissingKey(f"no entry for {key!r} in the map (it has {', '.join(sorted(map(str, mapping))) or 'none'})")
+    return mapping[key]
+
+
+def _overlap(a, b):
+    """The items of a that are also in b, in a's order."""
+    return [x for x in a if x in b]
+
+
+def _largest_multiple_below(numerator, denominator, quantum):
+    """The largest k x quantum (k = 0, 1, 2, ...) with k x quantum x denominator < numerator;
+    0 if none. Exact: the first guess from a division is checked and corrected by
+    multiplication, so no rounding of the division can push it over."""
+    numerator, denominator, quantum = (Decimal(x) for x in (numerator, denominator, quantum))
+    if denominator <= 0 or quantum <= 0:
+        raise EvaluationError("largest_multiple_below() needs a positive denominator and quantum")
+    if numerator <= 0:
+        return Decimal(0) * quantum
+    step = quantum * denominator
+    k = (numerator / step).to_integral_value(rounding=ROUND_FLOOR)
+    while k > 0 and k * step >= numerator:
+        k -= 1
+    while (k + 1) * step < numerator:
+        k += 1
+    return k * quantum
+
+
 # name -> (callable, a one-line description shown by error messages and docs)
 FUNCTIONS = {
     "sum": (_sum, "sum(list) or sum(a, b, ...): the total; 0 for an empty list"),
@@ -70,6 +101,12 @@ FUNCTIONS = {
     "any": (lambda items: any(items), "any(list): true if any item is true"),
     "all": (lambda items: all(items), "all(list): true if every item is true"),
     "abs": (lambda v: abs(v), "abs(x): the absolute value"),
+    "get": (_get, "get(map, key): the value at key; a missing key is bad facts"),
+    "has": (lambda mapping, key: key in mapping, "has(map, key): true if the map has the key"),
+    "contains": (lambda items, x: x in items, "contains(list, x): true if x is in the list"),
+    "overlap": (_overlap, "overlap(list, list): the items of the first that are in the second"),
+    "largest_multiple_below": (_largest_multiple_below, "largest_multiple_below(n, d, q): the largest multiple "
+                               "m of q with m x d < n (0 if none)"),
     "days_in_month": (_days_in_month, "days_in_month('YYYY-MM'): 28 to 31"),
     "end_of_month": (_end_of_month, "end_of_month('YYYY-MM'): the month's last date"),
 }

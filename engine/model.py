@@ -62,15 +62,47 @@ class Ref:
 
 
 @dataclass(frozen=True)
+class MapTable:
+    """Rule data keyed by one or more keys: entries[k1][k2]... -> value."""
+
+    name: str
+    keys: tuple[str, ...]
+    entries: Any                   # nested dicts (never mutated)
+    has_missing: bool
+    missing: Any
+    warn_missing: bool
+    description: str | None
+    assumed: str | None
+    where: str
+
+
+@dataclass(frozen=True)
+class Band:
+    name: str
+    low: Decimal | None            # None: the lowest band
+    stay_until_below: Decimal | None
+
+
+@dataclass(frozen=True)
 class Formula:
+    """A named value. `kind` picks its evaluator in `kinds.KINDS`; `parts` are its
+    expressions by role (expr; of; at[i]; on, case:x, default; previous); `spec` is the
+    kind's static data (a Table, MapTable, bands, ...)."""
+
     name: str
     scope: str                     # qualified scope name, '' for the top level
+    kind: str
     text: str                      # as written, for traces and renderings
-    expr: Expression | None        # kind expr
-    table: Table | None = None     # kind tiers
-    method: str | None = None
+    parts: tuple[tuple[str, Expression], ...] = ()
+    spec: Any = None
     refs: tuple[Ref, ...] = ()
     where: str = ""
+
+    def part(self, label: str) -> Expression:
+        for name, expr in self.parts:
+            if name == label:
+                return expr
+        raise KeyError(label)
 
 
 @dataclass(frozen=True)
@@ -81,7 +113,8 @@ class Condition:
     refs: tuple[Ref, ...]
     message: str
     message_refs: tuple[Ref, ...]
-    severity: str
+    severity: str                  # violation | warning | facts
+    path: str | None               # for severity facts: the JSON path the error names
     where: str
 
 
@@ -97,12 +130,13 @@ class ResultField:
     """One key of the result: `kind` value | each | violations | no_violations."""
 
     key: str
-    kind: str
+    kind: str                      # value | each | object | violations | no_violations
     ref: Ref | None = None
     rounding: Rounding | None = None
     scope: str | None = None       # for each: the child scope
     fields: tuple["ResultField", ...] = ()
     item_key_as: str | None = None
+    when: Ref | None = None        # for object: null unless this is true
 
 
 @dataclass
@@ -114,6 +148,7 @@ class Scope:
     path: tuple[str, ...]          # where the list is in the parent item's facts
     key: str | None
     calendar: str | None
+    entries: tuple[str, str] | None = None   # an object's entries as items: (key input, value input)
     inputs: dict[str, Input] = field(default_factory=dict)
     formula_names: tuple[str, ...] = ()
     children: dict[str, "Scope"] = field(default_factory=dict)
@@ -136,6 +171,7 @@ class Version:
     as_of_default: Formula | None
     parameters: dict[str, Parameter]
     tables: dict[str, Table]
+    maps: dict[str, MapTable]
     root: Scope
     scopes: dict[str, Scope]
     plan: tuple[Formula, ...]       # formulas in dependency order
@@ -149,4 +185,5 @@ class Version:
         out = [(self.path, f"{a['what']}: {a['why']}") for a in self.assumed]
         out += [(p.where, f"parameter '{p.name}' = {p.value}: {p.assumed}") for p in self.parameters.values() if p.assumed]
         out += [(t.where, f"table '{t.name}': {t.assumed}") for t in self.tables.values() if t.assumed]
+        out += [(m.where, f"map '{m.name}': {m.assumed}") for m in self.maps.values() if m.assumed]
         return out

@@ -8,9 +8,9 @@ from types import MappingProxyType
 
 from . import facts as facts_mod
 from . import schemacheck, versions
-from .compiler import compile_file
+from .compiler import Shared, compile_file, compile_shared
 from .decision import Decision
-from .errors import Diagnostic, PolicyError, RuleError, UsageError, did_you_mean
+from .errors import Diagnostic, FactsError, PolicyError, RuleError, UsageError, did_you_mean
 from .evaluate import run
 from .model import Version
 
@@ -40,9 +40,10 @@ def _display(path: Path) -> str:
 class RuleSet:
     """Immutable after loading; safe to share between threads."""
 
-    def __init__(self, root: Path, policies: dict[str, tuple[Version, ...]]):
+    def __init__(self, root: Path, policies: dict[str, tuple[Version, ...]], shared=None):
         self.root = root
         self._policies = MappingProxyType(policies)
+        self.shared = MappingProxyType(dict(shared or {}))
 
     @property
     def policies(self):
@@ -77,7 +78,10 @@ class RuleSet:
         root, items, warnings = facts_mod.build_items(chosen, data, facts_name)
         if as_of is None:
             as_of = _as_of_from(chosen, root) or known_at.date()
-        result, trace, warnings = run(chosen, root, items, warnings)
+        try:
+            result, trace, warnings = run(chosen, root, items, warnings)
+        except FactsError as exc:   # found while evaluating: name the facts file too
+            raise FactsError([Diagnostic(d.where or facts_name, d.message) for d in exc.diagnostics]) from None
         return Decision(chosen, as_of, known_at, result, trace, warnings)
 
     def _default_as_of(self, policy, all_versions, data, known_at, facts_name) -> date:
@@ -96,7 +100,7 @@ def _as_of_from(version: Version, root) -> date | None:
         return None
     from .expressions import new_evaluator
     names = {r.name: root.values[r.target] for r in version.as_of_default.refs if r.kind == "value"}
-    value = version.as_of_default.expr.evaluate(new_evaluator(), names)
+    value = version.as_of_default.part("expr").evaluate(new_evaluator(), names)
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
@@ -133,8 +137,14 @@ def _parse_known_at(value) -> datetime:
 
 
 def rule_files(root: Path) -> list[Path]:
-    """rules/<policy>/<version>.yaml (cases/ and other folders are not rule files)."""
-    return sorted(p for p in root.glob("*/*.yaml") if p.is_file())
+    """rules/<policy>/<version>.yaml (cases/ and other folders are not rule files; folders
+    whose name starts with '_' hold shared data, not policies)."""
+    return sorted(p for p in root.glob("*/*.yaml") if p.is_file() and not p.parent.name.startswith("_"))
+
+
+def _shared_validator(rule_schema: dict):
+    """The shared-file schema is a definition inside the rule-file schema."""
+    return schemacheck.validator_for({**rule_schema["$defs"]["shared_file"], "$defs": rule_schema["$defs"]})
 
 
 def load_rules(path: str | os.PathLike | None = None) -> RuleSet:
@@ -145,14 +155,21 @@ def load_rules(path: str | os.PathLike | None = None) -> RuleSet:
         raise RuleError(Diagnostic(str(root), "rules folder not found"))
     schema_dirs = [d for d in (root.parent / "schemas", shipped_dir("schemas")) if d.is_dir()]
     try:
-        rule_validator = schemacheck.validator_for(schemacheck.load_schema(shipped_dir("schemas") / "rule-file.schema.json"))
+        rule_schema = schemacheck.load_schema(shipped_dir("schemas") / "rule-file.schema.json")
+        rule_validator = schemacheck.validator_for(rule_schema)
     except (OSError, ValueError) as exc:  # pragma: no cover - a broken install
         raise RuleError(Diagnostic("rule-file.schema.json", f"cannot be read: {exc}")) from None
     errors: list[Diagnostic] = []
+    shared: dict[str, Shared] = {}
+    for file in sorted((root / "_shared").glob("*.yaml")):
+        try:
+            shared[file.stem] = compile_shared(file, _display(file), _shared_validator(rule_schema))
+        except PolicyError as exc:
+            errors.extend(exc.diagnostics)
     policies: dict[str, list[Version]] = {}
     for file in rule_files(root):
         try:
-            v = compile_file(file, _display(file), rule_validator, schema_dirs)
+            v = compile_file(file, _display(file), rule_validator, schema_dirs, shared)
         except PolicyError as exc:
             errors.extend(exc.diagnostics)
             continue
@@ -168,4 +185,4 @@ def load_rules(path: str | os.PathLike | None = None) -> RuleSet:
     if errors:
         raise RuleError(errors)
     ordered = {p: tuple(sorted(vs, key=lambda v: (v.effective_from, v.published))) for p, vs in sorted(policies.items())}
-    return RuleSet(root, ordered)
+    return RuleSet(root, ordered, shared)

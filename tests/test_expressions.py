@@ -86,8 +86,8 @@ def test_operators_and_functions():
     ("  a.__class__", "'.' reads a field of a child collection (collection.field); 'a.__class__' is not one", 2),
     ("sum.__globals__", "'.' reads a field of a child collection (collection.field); "
                         "'sum.__globals__' is not one", 0),
-    ("rand()", "unknown function 'rand'; the functions are abs, all, any, count, count_true, days_in_month, "
-               "end_of_month, max, min, sum", 0),
+    ("rand()", "unknown function 'rand'; the functions are abs, all, any, contains, count, count_true, "
+               "days_in_month, end_of_month, get, has, largest_multiple_below, max, min, overlap, sum", 0),
     ("1 + mx(a)", "unknown function 'mx'; did you mean 'max'?", 4),
     ("a // 2", "operator FloorDiv is not allowed in an expression", 0),
     ("a % 2", "operator Mod is not allowed in an expression", 0),

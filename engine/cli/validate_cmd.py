@@ -14,6 +14,9 @@ def run(args) -> int:
     rules = rules_from(args)
     versions = [v for vs in rules.policies.values() for v in vs]
     if not args.quiet:
+        for sh in rules.shared.values():
+            for where, what in sh.assumptions():
+                print(f"{where}: assumed: {what}")
         for v in versions:
             for where, what in v.assumptions():
                 print(f"{where}: assumed: {what}")

@@ -1,0 +1,98 @@
+"""How each kind of formula is evaluated: one table, one entry a kind.
+
+Each evaluator gets the formula, a function that evaluates one of its parts (an
+expression, by role), and a warn function; it returns (value, trace details).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .errors import EvaluationError
+
+
+def _expr(f, part, warn):
+    return part("expr"), {"expr": f.text}
+
+
+def _marginal(table, amount):
+    """Progressive: each band [from, to) is charged at its own value."""
+    total, rows = Decimal(0), []
+    for row in table.rows:
+        top = amount if row.high is None else min(amount, row.high)
+        portion = max(Decimal(0), top - row.low)
+        part = portion * row.value
+        total += part
+        rows.append({"from": row.low, "to": row.high, "value": row.value, "portion": portion, "amount": part})
+    return total, rows
+
+
+def _lookup(table, amount):
+    """Flat: the value of the row whose [from, to) holds the amount."""
+    for row in table.rows:
+        if amount >= row.low and (row.high is None or amount < row.high):
+            return row.value, [{"from": row.low, "to": row.high, "value": row.value, "applies": True}]
+    raise EvaluationError(f"{amount} is below the first row of table '{table.name}'")
+
+
+def _tiers(f, part, warn):
+    amount = part("of")
+    if amount is None or isinstance(amount, bool) or not isinstance(amount, (int, Decimal)):
+        raise EvaluationError(f"table '{f.spec['table'].name}' needs a number, found {amount!r}")
+    method = f.spec["method"]
+    value, rows = (_marginal if method == "marginal" else _lookup)(f.spec["table"], Decimal(amount))
+    return value, {"tiers": f.spec["table"].name, "method": method, "of": f.text, "rows": rows}
+
+
+def _map(f, part, warn):
+    table = f.spec
+    keys = [part(f"at[{i}]") for i in range(len(table.keys))]
+    node = table.entries
+    for key in keys:
+        if not isinstance(node, dict) or str(key) not in node:
+            shown = ", ".join(str(k) for k in keys)
+            if not table.has_missing:
+                raise EvaluationError(f"map '{table.name}' has no entry for ({shown})")
+            if table.warn_missing:
+                warn("NO_MAP_ENTRY", f"map '{table.name}' has no entry for ({shown}); {table.missing} is used")
+            return table.missing, {"map": table.name, "at": keys, "missing": True}
+        node = node[str(key)]
+    return node, {"map": table.name, "at": keys}
+
+
+def _switch(f, part, warn):
+    on = part("on")
+    label = f"case:{on}"
+    if any(name == label for name, _ in f.parts):
+        return part(label), {"switch": on, "case": str(on)}
+    if any(name == "default" for name, _ in f.parts):
+        return part("default"), {"switch": on, "case": "default"}
+    raise EvaluationError(f"no case for {on!r} and no default")
+
+
+def _bands(f, part, warn):
+    """The highest band whose lower bound the value reaches; a band with
+    stay_until_below holds a value that was in it (previous) until the value drops
+    below that bound. A null value falls in the `when_null` band."""
+    bands, when_null = f.spec["bands"], f.spec["when_null"]
+    value = part("of")
+    previous = part("previous") if f.spec["has_previous"] else None
+    names = [b.name for b in bands]
+    if value is None:
+        if when_null is None:
+            raise EvaluationError("the value is null and no band is named for null")
+        return when_null, {"bands": names, "of": value, "previous": previous, "why": "value is null"}
+    index = 0
+    for i, band in enumerate(bands):
+        if band.low is not None and value >= band.low:
+            index = i
+    why = f"{value} reaches {bands[index].name}" if bands[index].low is not None else "below every threshold"
+    if previous in names:
+        held = names.index(previous)
+        sticky = bands[held].stay_until_below
+        if held > index and sticky is not None and value >= sticky:
+            index = held
+            why = f"stays {previous} until below {sticky}"
+    return bands[index].name, {"bands": names, "of": value, "previous": previous, "why": why}
+
+
+KINDS = {"expr": _expr, "tiers": _tiers, "map": _map, "switch": _switch, "bands": _bands}
