@@ -17,7 +17,7 @@ from .errors import Diagnostic, RuleError, did_you_mean
 from .expressions import ExpressionSyntaxError, parse
 from .functions import FUNCTIONS
 from .model import (Band, Condition, Formula, Input, MapTable, Parameter, Ref, ResultField, Rounding,
-                    Row, Scope, Table, Version)
+                    Row, Scope, Table, Version, _shown)
 from .yamlsrc import Source, load_yaml
 
 ROUNDING_MODES = {"half_up": "ROUND_HALF_UP", "half_even": "ROUND_HALF_EVEN", "half_down": "ROUND_HALF_DOWN",
@@ -80,7 +80,7 @@ class Shared:
     maps: dict
 
     def assumptions(self) -> list[tuple[str, str]]:
-        out = [(p.where, f"parameter '{p.name}' = {p.value}: {p.assumed}") for p in self.parameters.values() if p.assumed]
+        out = [(p.where, f"parameter '{p.name}' = {_shown(p.value)}: {p.assumed}") for p in self.parameters.values() if p.assumed]
         out += [(t.where, f"table '{t.name}': {t.assumed}") for t in self.tables.values() if t.assumed]
         out += [(m.where, f"map '{m.name}': {m.assumed}") for m in self.maps.values() if m.assumed]
         return out
@@ -454,9 +454,9 @@ class _Compiler:
                 add("previous", spec["previous"], at + ("previous",))
             bands = []
             for i, level in enumerate(spec["levels"]):
-                low = Decimal(str(level["from"])) if "from" in level else None
-                stay = Decimal(str(level["stay_until_below"])) if "stay_until_below" in level else None
                 lat = at + ("levels", i)
+                low = self._bound(level.get("from"), lat + ("from",))
+                stay = self._bound(level.get("stay_until_below"), lat + ("stay_until_below",))
                 if (low is None) != (i == 0):
                     self.ctx.error(lat, "the first band has no 'from'; every later band needs one")
                 elif i > 1 and low <= bands[-1].low:
@@ -471,6 +471,20 @@ class _Compiler:
                                                     f"{did_you_mean(when_null, [b.name for b in bands])}")
             data = {"bands": tuple(bands), "when_null": when_null, "has_previous": "previous" in spec}
         return Formula(name, scope.qualified, kind, shown, tuple(parts), data, tuple(refs), where)
+
+    def _bound(self, value, at):
+        """A band bound: a number, or the name of a numeric parameter (so a threshold is
+        written once and read by bands and formulas alike)."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            param = self.params.get(value)
+            if param is None or not isinstance(param.value, Decimal):
+                self.ctx.error(at, f"'{value}' is not a numeric parameter{did_you_mean(value, self.params)}")
+                return Decimal(0)
+            self.used.add(value)
+            return param.value
+        return Decimal(str(value))
 
     # -- dependency order ------------------------------------------------------------------
     def _plan(self) -> tuple[Formula, ...]:
@@ -542,8 +556,8 @@ class _Compiler:
             else:
                 message_refs.append(ref)
         severity = spec.get("severity", "violation")
-        if severity == "facts" and not spec.get("path"):
-            self.ctx.error(at, "a condition with severity 'facts' needs 'path': the JSON path its error names")
+        if severity == "facts" and not spec.get("path") and not spec.get("for_each"):
+            self.ctx.error(at, "a top-level condition with severity 'facts' needs 'path': the JSON path its error names")
         return Condition(spec["code"], scope.qualified, when, refs, spec["message"], tuple(message_refs),
                          severity, spec.get("path"), self.ctx.src.where(at))
 

@@ -59,7 +59,9 @@ def num(value) -> str:
         return format(value, ",f") if isinstance(value, Decimal) else format(value, ",")
     if value is None:
         return "null"
-    if isinstance(value, list):
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} {num(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
         if len(value) > 4 and all(isinstance(v, (Decimal, int)) and not isinstance(v, bool) for v in value):
             return f"[{len(value)} values, sum {num(sum(value))}]"
         return "[" + ", ".join(num(v) for v in value) + "]"
@@ -128,4 +130,17 @@ def _entry_lines(entry) -> list[str]:
             else:
                 lines.append(f"      {band}: {num(row['value'])}")
         return lines
-    return [f"  {name} = {num(entry['value'])} = {entry['expr']}" + (f"  [{where}]" if where else "")]
+    tail = f"  [{where}]" if where else ""
+    if "expr" in entry:
+        return [f"  {name} = {num(entry['value'])} = {entry['expr']}{tail}"]
+    if "map" in entry:
+        at = ", ".join(num(k) for k in entry["at"])
+        missing = " (no entry: the map's missing value)" if entry.get("missing") else ""
+        return [f"  {name} = {num(entry['value'])}: {entry['map']}[{at}]{missing}{tail}"]
+    if "switch" in entry:
+        return [f"  {name} = {num(entry['value'])}: case {entry['case']} of switch on {num(entry['switch'])}{tail}"]
+    if "bands" in entry:
+        prev = f", previously {entry['previous']}" if entry.get("previous") is not None else ""
+        return [f"  {name} = {entry['value']}: bands {' < '.join(entry['bands'])} of {num(entry['of'])}{prev}: "
+                f"{entry['why']}{tail}"]
+    return [f"  {name} = {num(entry['value'])}{tail}"]

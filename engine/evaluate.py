@@ -87,7 +87,8 @@ def run(version: Version, root: Item, items_by_scope: dict, warnings: list):
                 key = item.values.get(scope.key) if scope.key else None
                 record = {"code": cond.code, "item": _plain(key) if key is not None else None, "message": message}
                 if cond.severity == "facts":
-                    bad_facts.append(Diagnostic("", f"{cond.path}: {message}"))
+                    where = cond.path or (schemacheck.json_path(item.path) if item.path else "(top level)")
+                    bad_facts.append(Diagnostic("", f"{where}: {message}"))
                 elif cond.severity == "warning":
                     w = {"code": cond.code, "message": message}
                     if item.label:
@@ -132,4 +133,6 @@ def _plain(value):
         return format(value, "f")
     if isinstance(value, (list, tuple)):
         return ", ".join(str(_plain(v)) for v in value)
+    if isinstance(value, dict):   # a map: its keys
+        return ", ".join(str(k) for k in value)
     return str(value) if value is not None and not isinstance(value, (int, bool)) else value

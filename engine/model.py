@@ -13,6 +13,10 @@ from typing import Any
 from .expressions import Expression
 
 
+def _shown(value) -> str:
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
 @dataclass(frozen=True)
 class Parameter:
     name: str
@@ -183,7 +187,7 @@ class Version:
     def assumptions(self) -> list[tuple[str, str]]:
         """(where, what is assumed and why) for everything this version marks as assumed."""
         out = [(self.path, f"{a['what']}: {a['why']}") for a in self.assumed]
-        out += [(p.where, f"parameter '{p.name}' = {p.value}: {p.assumed}") for p in self.parameters.values() if p.assumed]
+        out += [(p.where, f"parameter '{p.name}' = {_shown(p.value)}: {p.assumed}") for p in self.parameters.values() if p.assumed]
         out += [(t.where, f"table '{t.name}': {t.assumed}") for t in self.tables.values() if t.assumed]
         out += [(m.where, f"map '{m.name}': {m.assumed}") for m in self.maps.values() if m.assumed]
         return out

@@ -51,8 +51,8 @@ class RuleSet:
 
     def versions(self, policy: str) -> tuple[Version, ...]:
         if policy not in self._policies:
-            raise UsageError(f"unknown policy '{policy}'{did_you_mean(policy, self._policies)}; "
-                             f"policies: {', '.join(sorted(self._policies)) or 'none'}")
+            raise UsageError(f"unknown policy '{policy}'{did_you_mean(policy, self._policies)} "
+                             f"(policies: {', '.join(sorted(self._policies)) or 'none'})")
         return self._policies[policy]
 
     def select(self, policy: str, as_of: date, known_at: datetime | None = None) -> Version:

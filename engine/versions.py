@@ -32,8 +32,8 @@ def pinned(policy: str, versions: list[Version], version_id: str) -> Version:
             return v
     from .errors import did_you_mean
     ids = [v.version for v in versions]
-    raise UsageError(f"policy '{policy}' has no version '{version_id}'{did_you_mean(version_id, ids)}; "
-                     f"versions: {', '.join(ids)}")
+    raise UsageError(f"policy '{policy}' has no version '{version_id}'{did_you_mean(version_id, ids)} "
+                     f"(versions: {', '.join(ids)})")
 
 
 def fmt_ts(ts: datetime) -> str:

@@ -3,7 +3,7 @@ the CLI must print for it (`<name>.expected`).
 
 tests/bad/rules/<name>.yaml: a complete msa-fee 2024-06-11 file with one thing broken;
 `policy validate` must exit 1. tests/bad/facts/<name>.json: facts for `policy eval
-msa-fee --version 2024-06-11`; exit 2. An expectation states what the engine should
+msa-fee --version 2024-06-11`, tests/bad/ltv-facts/ for institutional-loan-ltv; exit 2. An expectation states what the engine should
 say; where it does not yet, the case is a strict xfail with the reason."""
 import shutil
 from pathlib import Path
@@ -52,10 +52,14 @@ def test_bad_rule_file(src, tmp_path, monkeypatch, capsys):
     assert err.splitlines() == _expected(src)
 
 
-@pytest.mark.parametrize("src", _cases("facts", "json", FACTS_XFAIL))
+FACTS_FOLDERS = {"facts": ("msa-fee", "2024-06-11"), "ltv-facts": ("institutional-loan-ltv", "2024-12-05")}
+
+
+@pytest.mark.parametrize("src", [p for folder in FACTS_FOLDERS for p in _cases(folder, "json", FACTS_XFAIL)])
 def test_bad_facts(src, monkeypatch, capsys):
+    policy, version = FACTS_FOLDERS[src.parent.name]
     monkeypatch.chdir(src.parent)
-    code = main(["eval", "msa-fee", "--facts", src.name, "--version", "2024-06-11", "--rules", str(ROOT / "rules")])
+    code = main(["eval", policy, "--facts", src.name, "--version", version, "--rules", str(ROOT / "rules")])
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     assert code == 2

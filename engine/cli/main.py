@@ -45,6 +45,10 @@ def main(argv=None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: still one line for a person, never a traceback
+        print(f"policy: internal error ({type(exc).__name__}: {exc}); this is a bug in the engine, "
+              "please report it with the command that caused it", file=sys.stderr)
+        return 3
 
 
 def entry() -> None:

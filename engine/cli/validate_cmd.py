@@ -14,11 +14,10 @@ def run(args) -> int:
     rules = rules_from(args)
     versions = [v for vs in rules.policies.values() for v in vs]
     if not args.quiet:
-        for sh in rules.shared.values():
-            for where, what in sh.assumptions():
-                print(f"{where}: assumed: {what}")
-        for v in versions:
-            for where, what in v.assumptions():
-                print(f"{where}: assumed: {what}")
+        shown = []   # a shared file's assumption is listed once, not once per version using it
+        for pairs in [sh.assumptions() for sh in rules.shared.values()] + [v.assumptions() for v in versions]:
+            shown += [pair for pair in pairs if pair not in shown]
+        for where, what in shown:
+            print(f"{where}: assumed: {what}")
         print(f"ok: {len(rules.policies)} policies, {len(versions)} versions in {rules.root}")
     return 0
