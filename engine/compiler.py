@@ -558,8 +558,14 @@ class _Compiler:
         severity = spec.get("severity", "violation")
         if severity == "facts" and not spec.get("path") and not spec.get("for_each"):
             self.ctx.error(at, "a top-level condition with severity 'facts' needs 'path': the JSON path its error names")
+        item = None
+        if spec.get("item"):
+            item = self._resolve(scope, spec["item"])
+            if item is None or item.kind == "child":
+                self.ctx.error(at + ("item",), f"'{spec['item']}' is not defined here"
+                                               f"{did_you_mean(spec['item'], self._visible(scope))}")
         return Condition(spec["code"], scope.qualified, when, refs, spec["message"], tuple(message_refs),
-                         severity, spec.get("path"), self.ctx.src.where(at))
+                         severity, spec.get("path"), self.ctx.src.where(at), item)
 
     def _result_fields(self, spec: dict, scope: Scope, at) -> tuple[ResultField, ...]:
         out = []

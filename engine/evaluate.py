@@ -3,6 +3,7 @@ conditions, then the result. Every formula's value is traced with what it read."
 from __future__ import annotations
 
 import decimal
+import string
 from decimal import Decimal
 
 from . import schemacheck
@@ -82,9 +83,12 @@ def run(version: Version, root: Item, items_by_scope: dict, warnings: list):
                                                                  f"{exc.diagnostics[0].message}")) from None
                 if not raised:
                     continue
-                shown = {r.name: _plain(_read(r, item, params)) for r in cond.message_refs}
-                message = cond.message.format(**shown)
-                key = item.values.get(scope.key) if scope.key else None
+                shown = {r.name: _read(r, item, params) for r in cond.message_refs}
+                message = _MESSAGES.vformat(cond.message, (), shown)
+                if cond.item is not None:
+                    key = _read(cond.item, item, params)
+                else:
+                    key = item.values.get(scope.key) if scope.key else None
                 record = {"code": cond.code, "item": _plain(key) if key is not None else None, "message": message}
                 if cond.severity == "facts":
                     where = cond.path or (schemacheck.json_path(item.path) if item.path else "(top level)")
@@ -127,8 +131,22 @@ def _result(fields: tuple[ResultField, ...], item: Item, params, violations) -> 
     return out
 
 
+class _MessageFormatter(string.Formatter):
+    """Message templates: {name} shows a value plainly; {name:.2f} formats a number."""
+
+    def format_field(self, value, format_spec):
+        if format_spec and isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+            return format(value, format_spec)
+        return str(_plain(value))
+
+
+_MESSAGES = _MessageFormatter()
+
+
 def _plain(value):
-    """A value inside a message: plain decimals, lists joined with commas."""
+    """A value inside a message: plain decimals, true/false, lists joined with commas."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, (list, tuple)):

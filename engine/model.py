@@ -120,6 +120,7 @@ class Condition:
     severity: str                  # violation | warning | facts
     path: str | None               # for severity facts: the JSON path the error names
     where: str
+    item: Ref | None = None        # what the violation names (default: the for_each item's key)
 
 
 @dataclass(frozen=True)

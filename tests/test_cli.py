@@ -85,7 +85,7 @@ def test_stdin(capsys, monkeypatch):
 
 @pytest.mark.parametrize("argv,message", [
     (["eval", "msa-fe", "--facts", FEB], "policy: unknown policy 'msa-fe'; did you mean 'msa-fee'? "
-                                         "(policies: institutional-loan-ltv, msa-fee)"),
+                                         f"(policies: {', '.join(sorted(RULES.policies))})"),
     (["eval", "msa-fee", "--facts", FEB, "--as-of", "2024-06-30"],
      "policy: no version of 'msa-fee' is in effect on 2024-06-30 (known at 2025-01-01T00:00:00Z); "
      "the earliest takes effect 2024-07-01"),
