@@ -603,6 +603,8 @@ class _Compiler:
                 out.append(ResultField(key, "object", fields=fields, when=when))
             elif "violations" in field_spec:
                 out.append(ResultField(key, "violations", item_key_as=field_spec["violations"].get("item_key_as", "item")))
+            elif "violation_codes" in field_spec:
+                out.append(ResultField(key, "violation_codes"))
             else:
                 out.append(ResultField(key, "no_violations"))
         return tuple(out)

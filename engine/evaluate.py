@@ -124,6 +124,8 @@ def _result(fields: tuple[ResultField, ...], item: Item, params, violations) -> 
         elif f.kind == "object":
             out[f.key] = _result(f.fields, item, params, violations) if f.when is None or _read(f.when, item, params) \
                 else None
+        elif f.kind == "violation_codes":
+            out[f.key] = list(dict.fromkeys(v["code"] for v in violations))
         elif f.kind == "violations":
             out[f.key] = [{"code": v["code"], f.item_key_as: v["item"], "message": v["message"]} for v in violations]
         else:

@@ -149,7 +149,7 @@ def validate(version: Version, facts, name: str):
     """Schema errors of facts, all of them, as FactsError."""
     if not isinstance(facts, dict):
         raise FactsError(Diagnostic(name, f"expected a JSON object at the top level, found {schemacheck.show(facts)}"))
-    errors = [Diagnostic(name, f"{schemacheck.json_path(path)}: {message}")
+    errors = [Diagnostic(name, f"{schemacheck.json_path(path)}: {message}" if path else message)
               for path, message, _key in schemacheck.explain(version.facts_validator, facts)]
     if errors:
         raise FactsError(errors)

@@ -135,7 +135,7 @@ class ResultField:
     """One key of the result: `kind` value | each | violations | no_violations."""
 
     key: str
-    kind: str                      # value | each | object | violations | no_violations
+    kind: str                      # value | each | object | violations | violation_codes | no_violations
     ref: Ref | None = None
     rounding: Rounding | None = None
     scope: str | None = None       # for each: the child scope

@@ -52,7 +52,8 @@ def test_bad_rule_file(src, tmp_path, monkeypatch, capsys):
     assert err.splitlines() == _expected(src)
 
 
-FACTS_FOLDERS = {"facts": ("msa-fee", "2024-06-11"), "ltv-facts": ("institutional-loan-ltv", "2024-12-05")}
+FACTS_FOLDERS = {"facts": ("msa-fee", "2024-06-11"), "ltv-facts": ("institutional-loan-ltv", "2024-12-05"),
+                 "pm-facts": ("portfolio-margin-eligibility", "2024-12-03")}
 
 
 @pytest.mark.parametrize("src", [p for folder in FACTS_FOLDERS for p in _cases(folder, "json", FACTS_XFAIL)])
