@@ -108,6 +108,7 @@ class _Compiler:
         self.ctx, self.doc, self.file, self.raw, self.schema_dirs = ctx, doc, Path(file), raw, schema_dirs
         self.shared = shared
         self.used: set = set()          # parameters read by anything
+        self.warnings: list[Diagnostic] = []
         self.used_tables: set = set()
         self.used_maps: set = set()
         self.scopes: dict[str, Scope] = {}
@@ -146,6 +147,7 @@ class _Compiler:
         conditions = tuple(self._condition(i, c) for i, c in enumerate(d.get("conditions") or ()))
         result = self._result_fields(d["result"], root, ("result",))
         self._unused(root)
+        self._unreached(conditions, result)
         return Version(
             policy=d["policy"], version=str(d["version"]), title=d["title"], source=d["source"],
             published=published, effective_from=effective, assumed=tuple(d.get("assumed") or ()),
@@ -153,7 +155,7 @@ class _Compiler:
             as_of_default=as_of, parameters=self.params, tables=self.tables, maps=self.maps, root=root, scopes=self.scopes,
             plan=plan, conditions=conditions, result=result,
             digest="sha256:" + hashlib.sha256(self.raw + b"".join(sh.raw for sh in self.shared)).hexdigest(),
-            path=self.ctx.src.path)
+            path=self.ctx.src.path, warnings=tuple(self.warnings))
 
     def _facts_schema(self, name: str):
         for folder in self.schema_dirs:
@@ -611,13 +613,45 @@ class _Compiler:
 
     def _unused(self, root: Scope):
         """A parameter, table or map of this file that nothing reads is most likely a typo or
-        a leftover: an error. (Shared files are checked by the policies that use them.)"""
+        a leftover: a warning. (Shared files are checked by the policies that use them.)"""
         for kind, used in (("parameters", self.used), ("tables", self.used_tables), ("maps", self.used_maps)):
             for name in self.doc.get(kind) or {}:
                 if name not in used:
                     what = {"parameters": "parameter", "tables": "table", "maps": "map"}[kind]
-                    self.ctx.error((kind, name), f"{what} '{name}' is not used by any formula, condition or result",
-                                   key=True)
+                    self.warnings.append(self.ctx.src.diag((kind, name), f"{what} '{name}' is not used by any "
+                                                                         "formula, condition or result", key=True))
+
+    def _unreached(self, conditions, result):
+        """Formulas whose value reaches no result field and no condition: dead rules, or a
+        result field someone forgot. A warning."""
+        todo = []
+
+        def start(ref):
+            if ref is not None and ref.kind in ("value", "child"):
+                todo.append((ref.child, ref.target))
+
+        def fields(fs):
+            for f in fs:
+                start(f.ref)
+                start(f.when)
+                fields(f.fields)
+
+        fields(result)
+        for c in conditions:
+            for ref in c.refs + c.message_refs + ((c.item,) if c.item else ()):
+                start(ref)
+        seen = set()
+        while todo:
+            key = todo.pop()
+            if key in seen or key not in self.formulas:
+                continue
+            seen.add(key)
+            for ref in self.formulas[key].refs:
+                start(ref)
+        for key, f in self.formulas.items():
+            if key not in seen:
+                name = f"{key[0]}.{key[1]}" if key[0] else key[1]
+                self.warnings.append(Diagnostic(f.where, f"formula '{name}' reaches no result and no condition"))
 
 
 __all__ = ["compile_file", "compile_shared", "Shared", "load_yaml"]

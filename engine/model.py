@@ -184,6 +184,7 @@ class Version:
     result: tuple[ResultField, ...]
     digest: str
     path: str
+    warnings: tuple = ()            # Diagnostics: unused data, formulas no result reaches
 
     def assumptions(self) -> list[tuple[str, str]]:
         """(where, what is assumed and why) for everything this version marks as assumed."""

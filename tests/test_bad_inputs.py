@@ -66,3 +66,17 @@ def test_bad_facts(src, monkeypatch, capsys):
     assert code == 2
     assert out == ""
     assert err.splitlines() == _expected(src)
+
+
+@pytest.mark.parametrize("src", _cases("warnings", "yaml", {}))
+def test_rule_file_warning(src, tmp_path, monkeypatch, capsys):
+    """Suspicious but not wrong: validate passes (exit 0) and prints the warning."""
+    folder = tmp_path / "rules" / "msa-fee"
+    folder.mkdir(parents=True)
+    shutil.copyfile(src, folder / "2024-06-11.yaml")
+    shutil.copytree(ROOT / "schemas", tmp_path / "schemas")
+    monkeypatch.chdir(tmp_path / "rules")
+    code = main(["validate", "--rules", str(tmp_path / "rules")])
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "")
+    assert [line for line in out.splitlines() if ": warning: " in line] == _expected(src)

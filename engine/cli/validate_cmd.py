@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .common import rules_from
 
-HELP = "check every rule file; errors as path:line:col: message (exit 1), assumptions listed"
+HELP = "check every rule file; errors as path:line:col: message (exit 1); assumptions and warnings listed (exit 0)"
 
 
 def add_arguments(parser) -> None:
@@ -19,5 +19,10 @@ def run(args) -> int:
             shown += [pair for pair in pairs if pair not in shown]
         for where, what in shown:
             print(f"{where}: assumed: {what}")
-        print(f"ok: {len(rules.policies)} policies, {len(versions)} versions in {rules.root}")
+        for v in versions:
+            for w in v.warnings:
+                print(f"{w.where}: warning: {w.message}")
+        count = sum(len(v.warnings) for v in versions)
+        print(f"ok: {len(rules.policies)} policies, {len(versions)} versions in {rules.root}"
+              + (f"; {count} warning(s)" if count else ""))
     return 0
