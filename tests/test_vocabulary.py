@@ -171,8 +171,6 @@ def test_float_facts_read_from_their_shortest_text(tmp_path):
      "tier rows must be contiguous: 'from: 150' leaves a gap after 'to: 100'"),
     ("{from: 100, to: 1000, value: 0.1}", "{from: 50, to: 1000, value: 0.1}",
      "tier rows must ascend: 'from: 50' follows 'to: 100'"),
-    ("  cap: {value: 3}\n", "  cap: {value: 3}\n  unused: {value: 1}\n",
-     "parameter 'unused' is not used by any formula, condition or result"),
     ("largest_whole: {value: largest, round: whole}", "largest_whole: {value: largest, round: hole}",
      "rounding 'hole' is not defined; did you mean 'whole'?"),
     ("qty: {path: qty,", "qty: {path: qtty,", "the facts schema has no 'qtty'; did you mean 'qty'?"),
@@ -199,3 +197,9 @@ def test_division_by_zero_names_the_formula(tmp_path):
     with pytest.raises(EvaluationError) as e:
         rules.evaluate("widgets", FACTS, as_of="2021-01-01")
     assert "formula 'grand_total': division by zero" in str(e.value)
+
+
+def test_unused_parameter_is_a_warning(tmp_path):
+    rules = make(tmp_path, RULE.replace("  cap: {value: 3}\n", "  cap: {value: 3}\n  unused: {value: 1}\n"))
+    [w] = rules.versions("widgets")[0].warnings
+    assert w.message == "parameter 'unused' is not used by any formula, condition or result"
