@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from .decision import Decision, to_plain
-from .errors import Diagnostic, PolicyError, RuleError
+from .errors import Diagnostic, PolicyError, RuleError, did_you_mean
 from .ruleset import RuleSet, _display
 from .yamlsrc import load_yaml
 
@@ -79,11 +79,30 @@ def _load_case(policy: str, path: Path) -> Case:
         problems.append(src.diag((), "a case needs exactly one of 'facts' or 'facts_file'"))
     if not isinstance(d.get("versions"), dict) or not d["versions"]:
         problems.append(src.diag(("versions",), "a case needs 'versions': expected results by version id"))
-    if problems:
-        raise RuleError(problems)
+    for version, entry in (d.get("versions") or {}).items() if isinstance(d.get("versions"), dict) else ():
+        at = ("versions", version)
+        if not isinstance(entry, dict) or not entry:
+            problems.append(src.diag(at, f"version '{version}' needs what to expect: result and/or warnings"))
+            continue
+        for key in entry:
+            if key not in ("result", "warnings"):
+                problems.append(src.diag(at + (key,), f"unknown key '{key}'{did_you_mean(key, ['result', 'warnings'])}"
+                                         "; a version's expectation has result and warnings", key=True))
+        if "result" in entry and not isinstance(entry["result"], dict):
+            problems.append(src.diag(at + ("result",), "result: expected a mapping of result keys to values"))
+        if "warnings" in entry and not isinstance(entry["warnings"], list):
+            problems.append(src.diag(at + ("warnings",), "warnings: expected a list of warning codes"))
     facts = d.get("facts")
     if "facts_file" in d:
-        facts = (path.parent / d["facts_file"]).read_bytes()
+        if not isinstance(d["facts_file"], str):
+            problems.append(src.diag(("facts_file",), "facts_file: expected a file name"))
+        else:
+            try:
+                facts = (path.parent / d["facts_file"]).read_bytes()
+            except OSError as exc:
+                problems.append(src.diag(("facts_file",), f"cannot read {d['facts_file']}: {exc.strerror}"))
+    if problems:
+        raise RuleError(problems)
     return Case(policy, path.stem, path, d.get("description", ""), facts, d.get("as_of"),
                 d.get("known_at", FIXED_KNOWN_AT), d["versions"])
 

@@ -6,6 +6,7 @@ with file:line:col.
 from __future__ import annotations
 
 import hashlib
+import re
 import string
 from dataclasses import dataclass
 from datetime import date
@@ -34,12 +35,28 @@ class _Ctx:
     def error(self, path, message, key=False):
         self.errors.append(self.src.diag(path, message, key))
 
-    def expr_where(self, path, col: int) -> str:
-        """file:line:col of a character inside an expression scalar (exact on one line)."""
+    def expr_where(self, path, col: int, name: str | None = None, text: str = "") -> str:
+        """file:line:col of a character inside an expression scalar. On one line the column
+        is exact; in a scalar spread over lines (folded, block, or a long plain one) the
+        name is found in the source itself, its n-th whole-word use as in the expression."""
+        path = tuple(path)
         where = self.src.where(path)
-        line, _, c = where.rpartition(":")
-        quoted = 1 if self.src.styles.get(tuple(path)) in ("'", '"') else 0
-        return f"{line}:{int(c) + quoted + col}"
+        span = self.src.spans.get(path)
+        source = self.src.text[span[0]:span[1]] if span else ""
+        if "\n" not in source:
+            line, _, c = where.rpartition(":")
+            quoted = 1 if self.src.styles.get(path) in ("'", '"') else 0
+            return f"{line}:{int(c) + quoted + col}"
+        if name:
+            word = re.compile(r"(?<![A-Za-z0-9_.])" + re.escape(name) + r"(?![A-Za-z0-9_])")
+            nth = len(word.findall(text[:col]))
+            found = list(word.finditer(source))
+            if found:
+                offset = span[0] + found[min(nth, len(found) - 1)].start()
+                line = self.src.text.count("\n", 0, offset) + 1
+                column = offset - (self.src.text.rfind("\n", 0, offset) + 1) + 1
+                return f"{self.src.path}:{line}:{column}"
+        return where
 
 
 def compile_file(file: Path, display: str, rule_validator, schema_dirs, shared_files=None) -> Version:
@@ -52,20 +69,42 @@ def compile_file(file: Path, display: str, rule_validator, schema_dirs, shared_f
         raise RuleError(src.diag((), "a rule file is a mapping of keys (policy, version, ...)"))
     for path, message, at_key in schemacheck.explain(rule_validator, doc):
         ctx.error(path, message, at_key)
-    if ctx.errors:
-        raise RuleError(ctx.errors)
+    schema_failed = bool(ctx.errors)
     shared = []
     for i, name in enumerate(doc.get("uses") or ()):
         if name not in (shared_files or {}):
             ctx.error(("uses", i), f"shared file '{name}' not found in _shared/{did_you_mean(name, shared_files or {})}")
-        else:
+        elif isinstance(name, str):
             shared.append(shared_files[name])
+    try:
+        version = _Compiler(ctx, doc, file, raw, schema_dirs, tuple(shared)).build()
+    except Exception:
+        # The schema already failed: go on only as far as the file's shape allows, so that
+        # every error found so far is reported in this one pass. Without schema errors an
+        # exception here is a bug in the engine and must show.
+        if not schema_failed:
+            raise
+        version = None
     if ctx.errors:
-        raise RuleError(ctx.errors)
-    version = _Compiler(ctx, doc, file, raw, schema_dirs, tuple(shared)).build()
-    if ctx.errors:
-        raise RuleError(ctx.errors)
+        raise RuleError(_one_per_place(ctx.errors))
     return version
+
+
+def _or_none(fn):
+    try:
+        return fn()
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _one_per_place(errors: list[Diagnostic]) -> list[Diagnostic]:
+    """The first error at each file:line:col: a later one there is a knock-on of it."""
+    seen, out = set(), []
+    for e in errors:
+        if e.where not in seen:
+            seen.add(e.where)
+            out.append(e)
+    return out
 
 
 @dataclass(frozen=True)
@@ -123,9 +162,9 @@ class _Compiler:
             ctx.error(("policy",), f"policy '{d['policy']}' must match its folder name '{self.file.parent.name}'")
         if str(d["version"]) != self.file.stem:
             ctx.error(("version",), f"version '{d['version']}' must match the file name '{self.file.stem}'")
-        published = schemacheck.parse_timestamp(d["published"])
-        effective = date.fromisoformat(d["effective_from"])
-        validator = self._facts_schema(d["facts_schema"])
+        published = _or_none(lambda: schemacheck.parse_timestamp(d["published"]))
+        effective = _or_none(lambda: date.fromisoformat(d["effective_from"]))
+        validator = self._facts_schema(d["facts_schema"]) if isinstance(d.get("facts_schema"), str) else None
 
         self._data()
         for shared in self.shared:
@@ -155,7 +194,9 @@ class _Compiler:
             as_of_default=as_of, parameters=self.params, tables=self.tables, maps=self.maps, root=root, scopes=self.scopes,
             plan=plan, conditions=conditions, result=result,
             digest="sha256:" + hashlib.sha256(self.raw + b"".join(sh.raw for sh in self.shared)).hexdigest(),
-            path=self.ctx.src.path, warnings=tuple(self.warnings))
+            path=self.ctx.src.path, warnings=tuple(self.warnings),
+            where_dates=self.ctx.src.where(("effective_from",)),
+            where_assumed=tuple(self.ctx.src.where(("assumed", i)) for i in range(len(d.get("assumed") or ()))))
 
     def _facts_schema(self, name: str):
         for folder in self.schema_dirs:
@@ -182,6 +223,10 @@ class _Compiler:
                 value = Decimal(value)   # numbers from rule data are Decimal, whole or not
             elif isinstance(value, list):
                 value = tuple(value)
+            elif isinstance(value, str) and re.fullmatch(r"-?[0-9][0-9.,_ ]*%?", value.strip()):
+                self.warnings.append(self.ctx.src.diag(("parameters", name, "value"),
+                    f"parameter '{name}' is the text {value!r}; for a number write it without quotes"
+                    + (" and as a fraction (0.002% is 0.00002)" if value.strip().endswith("%") else "")))
             self.params[name] = Parameter(name, value, spec.get("unit"), spec.get("source"), spec.get("assumed"),
                                           self.ctx.src.where(("parameters", name), key=True))
         self.tables = {name: self._table(name, spec) for name, spec in (d.get("tables") or {}).items()}
@@ -395,7 +440,7 @@ class _Compiler:
         for name, col in zip(expr.names, expr.columns):
             ref = self._resolve(scope, name)
             if ref is None:
-                where = self.ctx.expr_where(at, col + lead)
+                where = self.ctx.expr_where(at, col + lead, name, str(text))
                 if name in FUNCTIONS:
                     message = f"{owner} uses the function '{name}' as a value; call it as {name}(...)"
                 else:
@@ -430,6 +475,8 @@ class _Compiler:
                 self.ctx.error(at + ("tiers",), f"table '{spec['tiers']}' is not defined"
                                                 f"{did_you_mean(spec['tiers'], self.tables)}")
             add("of", spec["of"], at + ("of",))
+            if re.fullmatch(r"[a-z_][a-z0-9_]*", str(spec["of"]).strip()):
+                self._numeric(self._resolve(scope, str(spec["of"]).strip()), f"formula '{name}' (tiers)", at + ("of",))
             kind, shown, data = "tiers", str(spec["of"]).strip(), {"table": table, "method": spec.get("method", "marginal")}
         elif "map" in spec:
             data = self.maps.get(spec["map"])
@@ -452,6 +499,8 @@ class _Compiler:
         else:
             kind, shown = "bands", str(spec["bands"]).strip()
             add("of", spec["bands"], at + ("bands",))
+            if re.fullmatch(r"[a-z_][a-z0-9_]*", shown):
+                self._numeric(self._resolve(scope, shown), f"formula '{name}' (bands)", at + ("bands",))
             if "previous" in spec:
                 add("previous", spec["previous"], at + ("previous",))
             bands = []
@@ -542,14 +591,12 @@ class _Compiler:
     def _condition(self, i, spec) -> Condition:
         at = ("conditions", i)
         scope = self._scope_by_path(spec["for_each"], at + ("for_each",)) if spec.get("for_each") else self.scopes[""]
-        scope = scope or self.scopes[""]
+        if scope is None:   # reported; checking its names against the wrong scope would only add noise
+            return Condition(spec["code"], "", None, (), spec["message"], (), spec.get("severity", "violation"),
+                             spec.get("path"), self.ctx.src.where(at))
         when, refs = self._expression(scope, spec["when"], at + ("when",), f"condition {spec['code']}")
         message_refs = []
-        try:
-            fields = [f for _, f, _, _ in string.Formatter().parse(spec["message"]) if f]
-        except ValueError as exc:
-            self.ctx.error(at + ("message",), f"bad message template: {exc}")
-            fields = []
+        fields = self._message_fields(spec["message"], at + ("message",))
         for fname in fields:
             ref = self._resolve(scope, fname)
             if ref is None:
@@ -569,6 +616,49 @@ class _Compiler:
         return Condition(spec["code"], scope.qualified, when, refs, spec["message"], tuple(message_refs),
                          severity, spec.get("path"), self.ctx.src.where(at), item)
 
+    def _message_fields(self, template: str, at) -> list[str]:
+        """The names a message shows: {name} or {name:spec} with a number format spec."""
+        try:
+            parts = list(string.Formatter().parse(template))
+        except ValueError as exc:
+            self.ctx.error(at, f"bad message template: {exc}; write {{name}}, and {{{{ }}}} for a brace")
+            return []
+        names = []
+        for _, field, spec, conversion in parts:
+            if field is None:
+                continue
+            if not re.fullmatch(r"[a-z_][a-z0-9_]*", field) or conversion:
+                self.ctx.error(at, f"a message shows a name of its scope as {{name}}, found {{{field}"
+                                   f"{'!' + conversion if conversion else ''}}}")
+                continue
+            if spec:
+                try:
+                    format(Decimal("1.5"), spec)
+                except ValueError:
+                    self.ctx.error(at, f"'{{{field}:{spec}}}': '{spec}' is not a number format such as ',.2f'")
+            names.append(field)
+        return names
+
+    def _numeric(self, ref, what: str, at):
+        """A load-time check where a number is needed and the name is an input or parameter
+        of another kind (formulas are checked when evaluated)."""
+        if ref is None:
+            return
+        if ref.kind == "param":
+            value = self.params[ref.target].value
+            ok = isinstance(value, Decimal)
+            found = repr(value)
+        elif ref.kind == "value":
+            inp = self.scopes[ref.child].inputs.get(ref.target)
+            if inp is None:
+                return
+            ok = inp.type in ("decimal", "integer")
+            found = f"an input of type {inp.type}"
+        else:
+            return
+        if not ok:
+            self.ctx.error(at, f"{what} needs a number; '{ref.name}' is {found}")
+
     def _result_fields(self, spec: dict, scope: Scope, at) -> tuple[ResultField, ...]:
         out = []
         for key, field_spec in spec.items():
@@ -585,6 +675,8 @@ class _Compiler:
                     if rounding is None:
                         self.ctx.error(fat + ("round",), f"rounding '{field_spec['round']}' is not defined"
                                                          f"{did_you_mean(field_spec['round'], self.rounding)}")
+                    else:
+                        self._numeric(ref, f"result '{key}' with rounding '{rounding.name}'", fat + ("value",))
                 out.append(ResultField(key, "value", ref=ref, rounding=rounding))
             elif "for_each" in field_spec:
                 child = scope.children.get(field_spec["for_each"])

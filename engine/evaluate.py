@@ -13,9 +13,10 @@ from .facts import Item
 from .kinds import KINDS
 from .model import Formula, Ref, ResultField, Version
 
-# Intermediates keep 34 significant digits (IEEE decimal128); rounding happens only
-# where the rule data says, at the output.
-CONTEXT = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN, Emax=999_999, Emin=-999_999,
+# Intermediates keep 60 significant digits: sums and products of facts (at most 40
+# digits each) are exact, a division is the only rounding before the output. Rounding
+# to the rule's quantum happens only where the rule data says, at the output.
+CONTEXT = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN, Emax=999_999, Emin=-999_999,
                           traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow])
 
 
@@ -40,13 +41,18 @@ def _run_formula(f: Formula, item: Item, params, ev, trace, warnings):
 
     def warn(code, message):
         w = {"code": code, "message": message}
-        if item.label:
+        if item.path:
+            w["path"] = schemacheck.json_path(item.path)
+        elif item.label:
             w["path"] = item.label
         if w not in warnings:
             warnings.append(w)
 
     try:
-        value, details = KINDS[f.kind](f, part, warn)
+        try:
+            value, details = KINDS[f.kind](f, part, warn)
+        except (TypeError, ValueError, ArithmeticError) as exc:   # e.g. bands over a text
+            raise EvaluationError(f"values of the wrong kind: {exc}") from None
     except MissingKey as exc:
         where = schemacheck.json_path(item.path) if item.path else "(top level)"
         raise FactsError(Diagnostic("", f"{where}: {exc.diagnostics[0].message}")) from None
@@ -84,7 +90,11 @@ def run(version: Version, root: Item, items_by_scope: dict, warnings: list):
                 if not raised:
                     continue
                 shown = {r.name: _read(r, item, params) for r in cond.message_refs}
-                message = _MESSAGES.vformat(cond.message, (), shown)
+                try:
+                    message = _MESSAGES.vformat(cond.message, (), shown)
+                except (ValueError, TypeError, KeyError) as exc:
+                    raise EvaluationError(Diagnostic(cond.where, f"condition {cond.code}: its message cannot be "
+                                                                 f"written: {exc}")) from None
                 if cond.item is not None:
                     key = _read(cond.item, item, params)
                 else:
@@ -95,7 +105,9 @@ def run(version: Version, root: Item, items_by_scope: dict, warnings: list):
                     bad_facts.append(Diagnostic("", f"{where}: {message}"))
                 elif cond.severity == "warning":
                     w = {"code": cond.code, "message": message}
-                    if item.label:
+                    if item.path:
+                        w["path"] = schemacheck.json_path(item.path)
+                    elif item.label:
                         w["path"] = item.label
                     warnings.append(w)
                 else:
@@ -106,10 +118,15 @@ def run(version: Version, root: Item, items_by_scope: dict, warnings: list):
     return result, trace, warnings
 
 
-def _round(value, rounding):
-    if rounding is None or value is None or isinstance(value, bool):
+def _round(value, rounding, key):
+    if rounding is None or value is None:
         return value
-    out = Decimal(value).quantize(rounding.quantum, rounding=rounding.mode)
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise EvaluationError(f"result '{key}': rounding '{rounding.name}' needs a number, found {value!r}")
+    try:
+        out = Decimal(value).quantize(rounding.quantum, rounding=rounding.mode)
+    except decimal.InvalidOperation:
+        raise EvaluationError(f"result '{key}': {value} is too large to round to {rounding.quantum}") from None
     return out.copy_abs() if out.is_zero() else out   # never '-0.00'
 
 
@@ -117,7 +134,7 @@ def _result(fields: tuple[ResultField, ...], item: Item, params, violations) -> 
     out = {}
     for f in fields:
         if f.kind == "value":
-            out[f.key] = _round(_read(f.ref, item, params), f.rounding)
+            out[f.key] = _round(_read(f.ref, item, params), f.rounding, f.key)
         elif f.kind == "each":
             out[f.key] = [_result(f.fields, child, params, violations)
                           for child in item.children[f.scope.rsplit(".", 1)[-1]]]

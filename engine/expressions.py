@@ -50,10 +50,34 @@ def _pow(a, b):
     return _to_decimal(a) ** int(b)
 
 
+def _numbers(op, symbol):
+    """Arithmetic on numbers only: true + 1 is a mistake in a rule, not 2."""
+    def checked(*args):
+        for v in args:
+            if isinstance(v, bool) or not isinstance(v, (int, Decimal)):
+                raise EvaluationError(f"'{symbol}' needs numbers, found {_kind(v)}")
+        return op(*args)
+    return checked
+
+
+def _kind(v) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return f"true/false ({'true' if v else 'false'})"
+    if isinstance(v, str):
+        return f"text {v!r}"
+    if isinstance(v, (list, tuple)):
+        return "a list"
+    if isinstance(v, dict):
+        return "a map"
+    return type(v).__name__
+
+
 OPERATORS = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: _div, ast.Pow: _pow,
-    ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_,
+    ast.Add: _numbers(operator.add, "+"), ast.Sub: _numbers(operator.sub, "-"),
+    ast.Mult: _numbers(operator.mul, "*"), ast.Div: _numbers(_div, "/"), ast.Pow: _numbers(_pow, "**"),
+    ast.USub: _numbers(operator.neg, "-"), ast.UAdd: _numbers(operator.pos, "+"), ast.Not: operator.not_,
     ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
     ast.Gt: operator.gt, ast.GtE: operator.ge, ast.In: lambda a, b: a in b,
     ast.NotIn: lambda a, b: a not in b,
@@ -86,7 +110,10 @@ class Expression:
         except InvalidOperation:
             raise EvaluationError("an invalid decimal operation (such as 0/0)") from None
         except (TypeError, ValueError) as exc:
-            raise EvaluationError(f"values of the wrong kind: {exc}") from None
+            texts = [f"{k} is {_kind(v)}" for k, v in names.items()
+                     if v is None or isinstance(v, (str, bool, list, tuple, dict))]
+            detail = f" ({'; '.join(texts)})" if texts else ""
+            raise EvaluationError(f"values of the wrong kind{detail}: {exc}") from None
         except simpleeval.InvalidExpression as exc:
             raise EvaluationError(str(exc)) from None
 

@@ -18,7 +18,19 @@ from .model import Input, Scope, Version
 
 _PLAIN = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?\Z")
 MAX_INT_DIGITS = 40
+MAX_DIGITS = 40       # significant digits of a number in the facts, and of its integer part
 MAX_DEPTH = 64
+
+
+def decimal_problem(value: Decimal) -> str | None:
+    """Why a facts number cannot be used (too large or too precise), or None."""
+    if not value.is_finite():
+        return f"expected a finite decimal, found {value}"
+    if value.adjusted() >= MAX_DIGITS:
+        return f"{format(value, 'f')[:20]}... is too large: at most {MAX_DIGITS} digits before the decimal point"
+    if len(value.as_tuple().digits) > MAX_DIGITS + 20:
+        return f"too many digits: at most {MAX_DIGITS + 20} significant digits"
+    return None
 
 
 class _BadNumber:
@@ -62,6 +74,7 @@ def parse_json(text: str | bytes, name: str):
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise FactsError(Diagnostic(name, f"not valid UTF-8 (byte {exc.start})")) from None
+    text = text.removeprefix("\ufeff")   # a byte-order mark some editors write
     try:
         data = json.loads(text, parse_float=_float, parse_int=_int, parse_constant=_bad_constant,
                           object_pairs_hook=_pairs)
@@ -124,10 +137,32 @@ def clean(data, name: str):
             if not math.isfinite(value):
                 errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: expected a finite decimal, found {value}"))
                 return None
-            return Decimal(repr(value))
-        if isinstance(value, Decimal) and not value.is_finite():
-            errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: expected a finite decimal, found {value}"))
-            return None
+            value = Decimal(repr(value))
+            problem = decimal_problem(value)
+            if problem:
+                errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: {problem}"))
+                return None
+            return value
+        if isinstance(value, float):
+            value = Decimal(repr(value))
+        if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+            problem = decimal_problem(Decimal(value))
+            if problem:
+                errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: {problem}"))
+                return None
+            return value
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: text that is not valid Unicode "
+                                               "(a lone surrogate such as \\ud800)"))
+                return None
+            if _PLAIN.match(value):   # a decimal written as a string: the same limits
+                problem = decimal_problem(Decimal(value))
+                if problem:
+                    errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: {problem}"))
+                    return None
         if isinstance(value, dict):
             for dup in getattr(value, "duplicates", ()):
                 errors.append(Diagnostic(name, f"{schemacheck.json_path(path + (dup,))}: key appears twice in one object"))
@@ -149,8 +184,12 @@ def validate(version: Version, facts, name: str):
     """Schema errors of facts, all of them, as FactsError."""
     if not isinstance(facts, dict):
         raise FactsError(Diagnostic(name, f"expected a JSON object at the top level, found {schemacheck.show(facts)}"))
-    errors = [Diagnostic(name, f"{schemacheck.json_path(path)}: {message}" if path else message)
-              for path, message, _key in schemacheck.explain(version.facts_validator, facts)]
+    errors, seen = [], set()
+    for path, message, _key in schemacheck.explain(version.facts_validator, facts):
+        if path in seen and not message.startswith(("unknown key", "missing required key")):
+            continue   # one problem a place: a bad date fails its pattern and its format
+        seen.add(path)
+        errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: {message}" if path else message))
     if errors:
         raise FactsError(errors)
 
@@ -190,6 +229,11 @@ def _get(obj, path):
     return True, obj
 
 
+_TYPE_NAMES = {"decimal": "a decimal number", "integer": "a whole number", "boolean": "true or false",
+               "string": "text", "date": 'a date "YYYY-MM-DD"', "month": 'a month "YYYY-MM"', "list": "a list",
+               "map": "an object"}
+
+
 def _convert(inp: Input, value, where, errors):
     if value is None:
         return None
@@ -219,12 +263,12 @@ def _convert(inp: Input, value, where, errors):
                     for k, v in value.items()}
         if inp.type == "month":
             year, month = str(value).split("-")
-            if len(year) != 4 or not 1 <= int(month) <= 12:
+            if len(year) != 4 or int(year) < 1 or not 1 <= int(month) <= 12:
                 raise ValueError
             return str(value)
         return str(value)
     except (ValueError, ArithmeticError):
-        errors.append(f"{where}: expected a {inp.type}, found {schemacheck.show(value)}")
+        errors.append(f"{where}: expected {_TYPE_NAMES.get(inp.type, inp.type)}, found {schemacheck.show(value)}")
         return None
 
 
@@ -236,6 +280,27 @@ def _read_inputs(scope: Scope, obj, path, errors):
             values[inp.name] = inp.default
             continue
         values[inp.name] = _convert(inp, raw, schemacheck.json_path(path + inp.path), errors)
+    return values
+
+
+def read_top_inputs(version: Version, facts, name: str, wanted) -> dict:
+    """Some top-level inputs, read and checked on their own (FactsError naming the path)."""
+    if not isinstance(facts, dict):
+        raise FactsError(Diagnostic(name, f"expected a JSON object at the top level, found {schemacheck.show(facts)}"))
+    errors: list[str] = []
+    values = {}
+    for key in wanted:
+        inp = version.root.inputs[key]
+        found, raw = _get(facts, inp.path)
+        where = schemacheck.json_path(inp.path)
+        if not found:
+            if not inp.has_default:
+                errors.append(f"missing required key '{where}'")
+            values[key] = inp.default
+        else:
+            values[key] = _convert(inp, raw, where, errors)
+    if errors:
+        raise FactsError([Diagnostic(name, e) for e in errors])
     return values
 
 

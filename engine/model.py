@@ -185,10 +185,13 @@ class Version:
     digest: str
     path: str
     warnings: tuple = ()            # Diagnostics: unused data, formulas no result reaches
+    where_dates: str = ""           # file:line:col of effective_from
+    where_assumed: tuple = ()       # file:line:col of each version-level assumption
 
     def assumptions(self) -> list[tuple[str, str]]:
         """(where, what is assumed and why) for everything this version marks as assumed."""
-        out = [(self.path, f"{a['what']}: {a['why']}") for a in self.assumed]
+        out = [(where, f"{a['what']}: {a['why']}")
+               for a, where in zip(self.assumed, self.where_assumed or (self.path,) * len(self.assumed))]
         out += [(p.where, f"parameter '{p.name}' = {_shown(p.value)}: {p.assumed}") for p in self.parameters.values() if p.assumed]
         out += [(t.where, f"table '{t.name}': {t.assumed}") for t in self.tables.values() if t.assumed]
         out += [(m.where, f"map '{m.name}': {m.assumed}") for m in self.maps.values() if m.assumed]

@@ -77,7 +77,7 @@ class RuleSet:
         facts_mod.validate(chosen, data, facts_name)
         root, items, warnings = facts_mod.build_items(chosen, data, facts_name)
         if as_of is None:
-            as_of = _as_of_from(chosen, root) or known_at.date()
+            as_of = _as_of_from(chosen, root.values) or known_at.date()
         try:
             result, trace, warnings = run(chosen, root, items, warnings)
         except FactsError as exc:   # found while evaluating: name the facts file too
@@ -90,18 +90,27 @@ class RuleSet:
         if not published:
             raise versions.NoVersionError(f"no version of '{policy}' was published by {versions.fmt_ts(known_at)}")
         newest = max(published, key=lambda v: (v.published, v.effective_from))
-        facts_mod.validate(newest, data, facts_name)
-        root, _items, _w = facts_mod.build_items(newest, data, facts_name)
-        return _as_of_from(newest, root) or known_at.date()
+        if newest.as_of_default is None:
+            return known_at.date()
+        # Only the inputs the default reads are checked here: the facts as a whole are
+        # checked against the schema of the version that applies, once it is chosen.
+        values = facts_mod.read_top_inputs(newest, data, facts_name,
+                                           [r.target for r in newest.as_of_default.refs if r.kind == "value"])
+        return _as_of_from(newest, values) or known_at.date()
 
 
-def _as_of_from(version: Version, root) -> date | None:
+def _as_of_from(version: Version, values) -> date | None:
     if version.as_of_default is None:
         return None
     from .expressions import new_evaluator
-    names = {r.name: root.values[r.target] for r in version.as_of_default.refs if r.kind == "value"}
-    value = version.as_of_default.part("expr").evaluate(new_evaluator(), names)
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
+    names = {r.name: values[r.target] for r in version.as_of_default.refs if r.kind == "value"}
+    try:
+        value = version.as_of_default.part("expr").evaluate(new_evaluator(), names)
+        return value if isinstance(value, date) else date.fromisoformat(str(value))
+    except (PolicyError, ValueError) as exc:
+        shown = ", ".join(f"{k} {v!r}" for k, v in names.items())
+        raise FactsError(f"the date this decision is for cannot be worked out from {shown}: "
+                         f"{getattr(exc, 'diagnostics', [exc])[0]}") from None
 
 
 def _now() -> datetime:
@@ -152,8 +161,11 @@ def load_rules(path: str | os.PathLike | None = None) -> RuleSet:
     All or nothing: any error in any file raises RuleError listing every error found."""
     root = Path(path) if path is not None else default_rules_dir()
     if not root.is_dir():
-        raise RuleError(Diagnostic(str(root), "rules folder not found"))
-    schema_dirs = [d for d in (root.parent / "schemas", shipped_dir("schemas")) if d.is_dir()]
+        raise UsageError(Diagnostic(str(root), "rules folder not found"))
+    # A rules folder with a schemas/ beside it uses those schemas only: a schema missing
+    # there is an error, not a silent fall-back to the engine's own copy.
+    beside = root.parent / "schemas"
+    schema_dirs = [beside] if beside.is_dir() else [shipped_dir("schemas")]
     try:
         rule_schema = schemacheck.load_schema(shipped_dir("schemas") / "rule-file.schema.json")
         rule_validator = schemacheck.validator_for(rule_schema)
@@ -167,6 +179,9 @@ def load_rules(path: str | os.PathLike | None = None) -> RuleSet:
         except PolicyError as exc:
             errors.extend(exc.diagnostics)
     policies: dict[str, list[Version]] = {}
+    for file in sorted(root.glob("*/*.yml")) + sorted(root.glob("*/*/*.yml")):
+        errors.append(Diagnostic(_display(file), "rule and case files end in .yaml; rename this .yml file "
+                                                 "or it is never read"))
     for file in rule_files(root):
         try:
             v = compile_file(file, _display(file), rule_validator, schema_dirs, shared)
@@ -179,8 +194,8 @@ def load_rules(path: str | os.PathLike | None = None) -> RuleSet:
         for v in sorted(vs, key=lambda v: v.path):
             key = (v.effective_from, v.published)
             if key in seen:
-                errors.append(Diagnostic(v.path, f"version '{v.version}' has the same effective_from and published "
-                                                  f"as '{seen[key]}': which applies would be ambiguous"))
+                errors.append(Diagnostic(v.where_dates, f"version '{v.version}' has the same effective_from and "
+                                                         f"published as '{seen[key]}': which applies would be ambiguous"))
             seen[key] = v.version
     if errors:
         raise RuleError(errors)

@@ -40,12 +40,14 @@ class Source:
     """A loaded document: `data` (dicts, lists, str, int, Decimal, bool, None) and the
     position of every node, keyed by its path (a tuple of keys and indexes)."""
 
-    def __init__(self, path: str, data, marks: dict, key_marks: dict, styles: dict):
+    def __init__(self, path: str, data, marks: dict, key_marks: dict, styles: dict, spans=None, text=""):
         self.path = path
         self.data = data
         self.marks = marks          # path -> (line, col), 1-based
         self.key_marks = key_marks  # path -> (line, col) of the mapping key itself
         self.styles = styles        # path -> scalar style (None for plain)
+        self.spans = spans or {}    # path -> (start, end) character offsets of a scalar
+        self.text = text
 
     def where(self, path=(), key: bool = False) -> str:
         """'file:line:col' of the node at path, or of the nearest ancestor that has one."""
@@ -91,8 +93,9 @@ def _scalar(event, errors, where):
     elif _SEXAGESIMAL.match(text):
         errors.append(Diagnostic(where, f"'{text}' is a base-60 number in YAML 1.1; quote it if it is text"))
     elif _NUMBERISH.match(text) or _RADIX.match(text):
-        errors.append(Diagnostic(where, f"'{text}' is not a plain decimal number; write digits with an optional "
-                                        "'-' and '.', no leading zeros, exponents, '+', '_' or .inf/.nan"))
+        errors.append(Diagnostic(where, f"'{text}' is neither text nor a plain decimal number: quote it if it is "
+                                        f"text (\"{text}\"); a number is digits with an optional '-' and '.', "
+                                        "no leading zeros, exponents, '+', '_' or .inf/.nan"))
     return text
 
 
@@ -128,6 +131,7 @@ def load_yaml(text: str | bytes, path: str) -> Source:
     marks: dict = {}
     key_marks: dict = {}
     styles: dict = {}
+    spans: dict = {}
     try:
         events = list(yaml.parse(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
@@ -136,6 +140,13 @@ def load_yaml(text: str | bytes, path: str) -> Source:
         problem = exc.problem or exc.context or "not valid YAML"
         if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
             problem += " (indent with spaces, not tabs)"
+        elif "mapping values are not allowed" in problem:
+            problem += " (a ': ' inside a value: put the whole value in quotes)"
+        elif "did not find expected key" in problem and exc.context == "while parsing a block mapping":
+            c = exc.context_mark
+            problem += (f" (in the mapping that starts at line {c.line + 1}, column {c.column + 1}; "
+                        "is a quote left open or an indent off?)")
+            exc.context = None
         elif exc.context and exc.context_mark is not None and exc.context_mark is not mark:
             c = exc.context_mark
             opened = _CONTEXTS.get(exc.context, exc.context)
@@ -167,6 +178,7 @@ def load_yaml(text: str | bytes, path: str) -> Source:
             raise RuleError(Diagnostic(where, f"nesting deeper than {MAX_DEPTH} levels"))
         if isinstance(ev, yaml.ScalarEvent):
             styles[at] = ev.style or None
+            spans[at] = (ev.start_mark.index, ev.end_mark.index)
             return _scalar(ev, errors, where)
         if isinstance(ev, yaml.SequenceStartEvent):
             if ev.tag not in (None, "!", "tag:yaml.org,2002:seq"):
@@ -206,4 +218,4 @@ def load_yaml(text: str | bytes, path: str) -> Source:
     data = node((), 0)
     if errors:
         raise RuleError(errors)
-    return Source(path, data, marks, key_marks, styles)
+    return Source(path, data, marks, key_marks, styles, spans, text)

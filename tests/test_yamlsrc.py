@@ -4,6 +4,10 @@ from decimal import Decimal
 
 import pytest
 
+# The refusal of something that is neither text nor a plain number, for value v:
+NOT_A_NUMBER = ("'{0}' is neither text nor a plain decimal number: quote it if it is text (\"{0}\"); a number "
+                "is digits with an optional '-' and '.', no leading zeros, exponents, '+', '_' or .inf/.nan")
+
 from engine.errors import RuleError
 from engine.yamlsrc import load_yaml
 
@@ -80,18 +84,12 @@ def test_bom_and_crlf_are_accepted():
     ("2024-06-04T10:00:00Z", "unquoted date '2024-06-04T10:00:00Z' would be read as a timestamp; "
                              "quote it: \"2024-06-04T10:00:00Z\""),
     ("1:30", "'1:30' is a base-60 number in YAML 1.1; quote it if it is text"),
-    ("012", "'012' is not a plain decimal number; write digits with an optional '-' and '.', "
-            "no leading zeros, exponents, '+', '_' or .inf/.nan"),
-    ("1e3", "'1e3' is not a plain decimal number; write digits with an optional '-' and '.', "
-            "no leading zeros, exponents, '+', '_' or .inf/.nan"),
-    ("+1", "'+1' is not a plain decimal number; write digits with an optional '-' and '.', "
-           "no leading zeros, exponents, '+', '_' or .inf/.nan"),
-    ("1_000", "'1_000' is not a plain decimal number; write digits with an optional '-' and '.', "
-              "no leading zeros, exponents, '+', '_' or .inf/.nan"),
-    (".inf", "'.inf' is not a plain decimal number; write digits with an optional '-' and '.', "
-             "no leading zeros, exponents, '+', '_' or .inf/.nan"),
-    ("-.5", "'-.5' is not a plain decimal number; write digits with an optional '-' and '.', "
-            "no leading zeros, exponents, '+', '_' or .inf/.nan"),
+    ("012", NOT_A_NUMBER.format("012")),
+    ("1e3", NOT_A_NUMBER.format("1e3")),
+    ("+1", NOT_A_NUMBER.format("+1")),
+    ("1_000", NOT_A_NUMBER.format("1_000")),
+    (".inf", NOT_A_NUMBER.format(".inf")),
+    ("-.5", NOT_A_NUMBER.format("-.5")),
     ("!!int 1", "explicit tag 'tag:yaml.org,2002:int' is not allowed; write the value plainly"),
     ("!foo x", "explicit tag '!foo' is not allowed; write the value plainly"),
     ("&x 1", "anchor '&x' is not allowed; rule files use no anchors or aliases"),
