@@ -2,7 +2,7 @@
 of the whole JSON decision, one folder per policy version (tests/snapshots/<policy>/<version>/).
 
 A snapshot changes only when a decision changes: review the diff like a code change
-(see README, 'Snapshots')."""
+(see README, section 'Snapshots')."""
 from pathlib import Path
 
 import pytest
