@@ -33,6 +33,7 @@ class Decision:
     result: dict
     trace: list
     warnings: list
+    raised: tuple = ()     # indexes of the version's conditions this decision raised (for coverage)
 
     @property
     def policy(self) -> str:

@@ -70,7 +70,7 @@ def _run_formula(f: Formula, item: Item, params, ev, trace, warnings):
 
 
 def run(version: Version, root: Item, items_by_scope: dict, warnings: list):
-    """-> (result dict, trace list, warnings list). Raises EvaluationError."""
+    """-> (result, trace, warnings, indexes of the conditions raised). Raises EvaluationError."""
     params = version.parameters
     ev = new_evaluator()
     trace: list[dict] = []
@@ -78,8 +78,8 @@ def run(version: Version, root: Item, items_by_scope: dict, warnings: list):
         for f in version.plan:
             for item in items_by_scope.get(f.scope, ()):
                 _run_formula(f, item, params, ev, trace, warnings)
-        violations, bad_facts = [], []
-        for cond in version.conditions:
+        violations, bad_facts, fired = [], [], []
+        for index, cond in enumerate(version.conditions):
             scope = version.scopes[cond.scope]
             for item in items_by_scope.get(cond.scope, ()):
                 try:
@@ -100,6 +100,7 @@ def run(version: Version, root: Item, items_by_scope: dict, warnings: list):
                 else:
                     key = item.values.get(scope.key) if scope.key else None
                 record = {"code": cond.code, "item": _plain(key) if key is not None else None, "message": message}
+                fired.append(index)
                 if cond.severity == "facts":
                     where = cond.path or (schemacheck.json_path(item.path) if item.path else "(top level)")
                     bad_facts.append(Diagnostic("", f"{where}: {message}"))
@@ -115,7 +116,7 @@ def run(version: Version, root: Item, items_by_scope: dict, warnings: list):
         if bad_facts:
             raise FactsError(bad_facts)
         result = _result(version.result, root, params, violations)
-    return result, trace, warnings
+    return result, trace, warnings, tuple(dict.fromkeys(fired))
 
 
 def _round(value, rounding, key):

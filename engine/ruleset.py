@@ -79,10 +79,10 @@ class RuleSet:
         if as_of is None:
             as_of = _as_of_from(chosen, root.values) or known_at.date()
         try:
-            result, trace, warnings = run(chosen, root, items, warnings)
+            result, trace, warnings, raised = run(chosen, root, items, warnings)
         except FactsError as exc:   # found while evaluating: name the facts file too
             raise FactsError([Diagnostic(d.where or facts_name, d.message) for d in exc.diagnostics]) from None
-        return Decision(chosen, as_of, known_at, result, trace, warnings)
+        return Decision(chosen, as_of, known_at, result, trace, warnings, raised)
 
     def _default_as_of(self, policy, all_versions, data, known_at, facts_name) -> date:
         """as_of from the facts, by the as_of_default of the newest version known at known_at."""

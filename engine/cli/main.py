@@ -9,9 +9,10 @@ import argparse
 import sys
 
 from ..errors import PolicyError
-from . import eval_cmd, test_cmd, validate_cmd, versions_cmd
+from . import diff_cmd, eval_cmd, render_cmd, test_cmd, validate_cmd, versions_cmd
 
-COMMANDS = {"validate": validate_cmd, "versions": versions_cmd, "eval": eval_cmd, "test": test_cmd}
+COMMANDS = {"validate": validate_cmd, "versions": versions_cmd, "eval": eval_cmd, "test": test_cmd,
+            "render": render_cmd, "diff": diff_cmd}
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,28 @@
+"""`policy diff POLICY OLD NEW [--format text|md|html]`: what a revision changes."""
+from __future__ import annotations
+
+import sys
+
+from ..diff import diff_document
+from ..document import write
+from ..versions import pinned
+from .common import rules_from
+
+HELP = "what changes between two versions: in the data, and in the outcome of every case"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("policy")
+    parser.add_argument("old", metavar="OLD", help="the earlier version id")
+    parser.add_argument("new", metavar="NEW", help="the later version id")
+    parser.add_argument("--format", choices=("text", "md", "html"), default="text",
+                        help="text and md are Markdown; html adds the chart")
+
+
+def run(args) -> int:
+    rules = rules_from(args)
+    versions = list(rules.versions(args.policy))
+    old, new = pinned(args.policy, versions, args.old), pinned(args.policy, versions, args.new)
+    doc = diff_document(rules, args.policy, old, new, with_chart=args.format == "html")
+    sys.stdout.write(write(doc, "html" if args.format == "html" else "md"))
+    return 0

@@ -1,0 +1,24 @@
+"""`policy render POLICY [--version V] [--format md|html]`: a version as a document."""
+from __future__ import annotations
+
+import sys
+
+from ..document import write
+from ..render import render
+from ..versions import pinned
+from .common import rules_from
+
+HELP = "a policy version as a document for reviewers (Markdown or HTML)"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("policy")
+    parser.add_argument("--version", metavar="V", help="a version id (default: the latest)")
+    parser.add_argument("--format", choices=("md", "html"), default="md")
+
+
+def run(args) -> int:
+    versions = rules_from(args).versions(args.policy)
+    version = pinned(args.policy, list(versions), args.version) if args.version else versions[-1]
+    sys.stdout.write(write(render(version), args.format))
+    return 0

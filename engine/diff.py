@@ -1,0 +1,264 @@
+"""`policy diff`: what a revision changes, in data (parameters, tables, maps, formulas,
+conditions, result, dates) and in outcomes (every case of the policy under both versions),
+with a chart of the main output against its main input where the policy names one."""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from .cases import load_cases
+from .decision import num, to_plain
+from .document import Doc
+from .errors import Diagnostic, PolicyError, RuleError
+from .model import Version
+from .render import describe
+from .ruleset import RuleSet, _display
+from .svgchart import line_chart
+from .versions import fmt_ts
+from .yamlsrc import load_yaml
+
+
+@dataclass(frozen=True)
+class Change:
+    what: str       # parameter, table, formula, ...
+    name: str
+    change: str     # added | removed | changed
+    old: str
+    new: str
+
+
+def _params(v: Version) -> dict:
+    return {p.name: num(p.value) if not isinstance(p.value, (list, tuple)) else ", ".join(p.value)
+            for p in v.parameters.values()}
+
+
+def _tables(v: Version) -> dict:
+    return {t.name: "; ".join(f"[{num(r.low)}, {num(r.high) if r.high is not None else '∞'}) {num(r.value)}"
+                              for r in t.rows) for t in v.tables.values()}
+
+
+def _maps(v: Version) -> dict:
+    out = {}
+    for m in v.maps.values():
+        def walk(node, prefix):
+            for k, val in node.items():
+                if isinstance(val, dict):
+                    walk(val, prefix + (k,))
+                else:
+                    out[f"{m.name}[{', '.join(prefix + (k,))}]"] = num(val) if not isinstance(val, tuple) else ", ".join(val)
+        walk(m.entries, ())
+    return out
+
+
+def _formulas(v: Version) -> dict:
+    return {(f"{f.scope}." if f.scope else "") + f.name: describe(f) for f in v.plan}
+
+
+def _conditions(v: Version) -> dict:
+    return {(f"{c.scope}: " if c.scope else "") + c.code: f"when {c.when.text if c.when else ''} ({c.severity}): {c.message}"
+            for c in v.conditions}
+
+
+def _result(v: Version) -> dict:
+    out = {}
+
+    def walk(fields, prefix):
+        for f in fields:
+            if f.kind == "value":
+                out[prefix + f.key] = (f.ref.name if f.ref else "") + (f" round {f.rounding.name}" if f.rounding else "")
+            elif f.kind in ("each", "object"):
+                out[prefix + f.key] = f.kind
+                walk(f.fields, prefix + f.key + ("[]." if f.kind == "each" else "."))
+            else:
+                out[prefix + f.key] = f.kind
+    walk(v.result, "")
+    return out
+
+
+def _meta(v: Version) -> dict:
+    return {"title": v.title, "effective_from": str(v.effective_from), "published": fmt_ts(v.published),
+            "source": f"{v.source['document']} ({v.source['date']})", "facts_schema": v.facts_schema,
+            "assumptions": str(len(v.assumptions()))}
+
+
+def data_diff(old: Version, new: Version) -> list[Change]:
+    changes = []
+    for what, get in (("version", _meta), ("parameter", _params), ("table", _tables), ("map", _maps),
+                      ("formula", _formulas), ("condition", _conditions), ("result", _result)):
+        a, b = get(old), get(new)
+        for name in list(a) + [k for k in b if k not in a]:
+            if name not in b:
+                changes.append(Change(what, name, "removed", a[name], ""))
+            elif name not in a:
+                changes.append(Change(what, name, "added", "", b[name]))
+            elif a[name] != b[name]:
+                changes.append(Change(what, name, "changed", a[name], b[name]))
+    return changes
+
+
+def _leaves(value, prefix=""):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, f"{prefix}.{k}" if prefix else k)
+    elif isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
+        for i, v in enumerate(value):
+            key = v.get("id", v.get("account", i)) if isinstance(v, dict) else i
+            yield from _leaves(v, f"{prefix}[{key}]")
+    else:
+        yield prefix, value
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: str
+    key: str
+    old: object
+    new: object
+
+    @property
+    def delta(self) -> Decimal | None:
+        try:
+            return Decimal(str(self.new)) - Decimal(str(self.old))
+        except (ArithmeticError, ValueError, TypeError):
+            return None
+
+
+def outcome_diff(rules: RuleSet, policy: str, old: str, new: str):
+    """(rows of changed results, number of cases, names of cases that changed, errors)."""
+    rows, changed, errors, count = [], [], [], 0
+    for case in load_cases(rules, [policy]):
+        count += 1
+        results = {}
+        for version in (old, new):
+            try:
+                d = rules.evaluate(policy, case.facts, as_of=case.as_of, known_at=case.known_at, version=version,
+                                   facts_name=case.name)
+                results[version] = dict(_leaves(to_plain(d.result)))
+            except PolicyError as exc:
+                results[version] = None
+                errors.append(f"{case.name} under {version}: {exc.diagnostics[0]}")
+        a, b = results[old], results[new]
+        if a is None or b is None:
+            continue
+        # keys in both versions that changed; keys only one version has are data changes (result)
+        case_rows = [Outcome(case.name, k, a[k], b[k]) for k in a if k in b and a[k] != b[k]]
+        if case_rows:
+            changed.append(case.name)
+            rows.extend(case_rows)
+    return rows, count, changed, errors
+
+
+# -- the chart ---------------------------------------------------------------------------
+
+CHART_KEYS = {"title", "facts_file", "scale", "x_axis", "y_axis", "x_from", "x_to", "points"}
+
+
+def chart_files(rules: RuleSet, policy: str) -> list[Path]:
+    """rules/<policy>/charts/*.yaml: how to chart a policy's main output."""
+    return sorted((rules.root / policy / "charts").glob("*.yaml"))
+
+
+def load_chart(path: Path):
+    """A chart file. Errors are rule errors with file:line:col."""
+    src = load_yaml(path.read_bytes(), _display(path))
+    d = src.data
+    problems = [src.diag((k,), f"unknown key '{k}'; a chart has {', '.join(sorted(CHART_KEYS))}", key=True)
+                for k in (d if isinstance(d, dict) else {}) if k not in CHART_KEYS]
+    missing = [k for k in sorted(CHART_KEYS - {"title", "points"}) if not isinstance(d, dict) or k not in d]
+    problems += [src.diag((), f"missing required key '{k}'") for k in missing]
+    if problems:
+        raise RuleError(problems)
+    try:
+        facts = (path.parent / d["facts_file"]).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RuleError(src.diag(("facts_file",), f"cannot read {d['facts_file']}: {exc.strerror}")) from None
+    return d, facts
+
+
+def _scaled(facts, path: str, factor: Decimal):
+    """Multiply every value at path ('a[].b[].c') by factor."""
+    parts = path.replace("[]", ".[]").split(".")
+
+    def walk(node, i):
+        if i == len(parts) - 1:
+            if isinstance(node, dict) and parts[i] in node:
+                node[parts[i]] = format(Decimal(str(node[parts[i]])) * factor, "f")
+            return
+        part = parts[i]
+        if part == "[]":
+            for x in node if isinstance(node, list) else ():
+                walk(x, i + 1)
+        elif isinstance(node, dict) and part in node:
+            walk(node[part], i + 1)
+    walk(facts, 0)
+    return facts
+
+
+def chart(rules: RuleSet, policy: str, versions: list[str], path: Path):
+    """(svg, caption): the chart file's y against x, one line per version."""
+    spec, text = load_chart(path)
+    from .facts import parse_json
+    base = parse_json(text, spec["facts_file"])
+    x0 = Decimal(str(rules.evaluate(policy, base, version=versions[-1]).result[spec["x_axis"]]))
+    points = int(spec.get("points", 41))
+    lo, hi = Decimal(str(spec["x_from"])), Decimal(str(spec["x_to"]))
+    series = {v: [] for v in versions}
+    for i in range(points):
+        target = lo + (hi - lo) * i / (points - 1)
+        facts = _scaled(copy.deepcopy(base), spec["scale"], target / x0 if x0 else Decimal(0))
+        for v in versions:
+            r = rules.evaluate(policy, facts, version=v).result
+            series[v].append((Decimal(str(r[spec["x_axis"]])), Decimal(str(r[spec["y_axis"]]))))
+    caption = spec.get("title") or f"{spec['y_axis']} against {spec['x_axis']}"
+    caption += f" ({spec['facts_file']}, {spec['scale']} scaled)"
+    return line_chart(series, spec["x_axis"], spec["y_axis"]), caption
+
+
+def diff_document(rules: RuleSet, policy: str, old: Version, new: Version, with_chart: bool) -> Doc:
+    doc = Doc(f"{policy}: {old.version} → {new.version}")
+    doc.p(f"{old.version}: effective {old.effective_from}, published {fmt_ts(old.published)}. "
+          f"{new.version}: effective {new.effective_from}, published {fmt_ts(new.published)}.")
+    changes = data_diff(old, new)
+    doc.h(1, f"What the data changes ({len(changes)})")
+    if changes:
+        doc.table(["what", "name", "change", old.version, new.version],
+                  [[c.what, c.name, c.change, c.old, c.new] for c in changes])
+    else:
+        doc.p("Nothing: the two versions hold the same data.")
+    rows, count, changed, errors = outcome_diff(rules, policy, old.version, new.version)
+    doc.h(1, "What the outcomes change")
+    moves = [r for r in rows if r.delta is not None]
+    summary = f"{len(changed)} of {count} case(s) change"
+    if moves:
+        big = max(moves, key=lambda r: abs(r.delta))
+        summary += f"; the largest move is {big.key} in {big.case}: {_shown(big.old)} → {_shown(big.new)} " \
+                   f"({'+' if big.delta > 0 else ''}{num(big.delta)})"
+    doc.p(summary + ". Result keys that only one version has are listed above, under result.")
+    if rows:
+        doc.table(["case", "result", old.version, new.version, "change"],
+                  [[r.case, r.key, _shown(r.old), _shown(r.new),
+                    ("+" if r.delta > 0 else "") + num(r.delta) if r.delta is not None else ""] for r in rows])
+    for e in errors:
+        doc.p(f"Not compared: {e}")
+    if with_chart:
+        doc.h(1, "Chart")
+        files = chart_files(rules, policy)
+        for path in files:
+            doc.svg(*chart(rules, policy, [old.version, new.version], path))
+        if not files:
+            doc.p(f"No chart: rules/{policy}/charts/ has no chart file.")
+    return doc
+
+
+def _shown(value) -> str:
+    if isinstance(value, str):
+        try:
+            return num(Decimal(value))
+        except ArithmeticError:
+            return value
+    return num(value)
+
+
+__all__ = ["data_diff", "outcome_diff", "diff_document", "chart", "Change", "Diagnostic", "Path"]

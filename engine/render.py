@@ -1,0 +1,135 @@
+"""`policy render`: a version as a document a reviewer reads beside its source."""
+from __future__ import annotations
+
+from .decision import num
+from .document import Doc
+from .model import Formula, Version
+from .versions import fmt_ts
+
+
+def describe(f: Formula) -> str:
+    """A formula in words and symbols, one line."""
+    parts = dict(f.parts)
+    if f.kind == "expr":
+        return f.text
+    if f.kind == "tiers":
+        return f"table {f.spec['table'].name if f.spec['table'] else '?'} ({f.spec['method']}) of {f.text}"
+    if f.kind == "map":
+        return f"map {f.text}"
+    if f.kind == "switch":
+        cases = [f"{label[5:]} → {expr.text}" for label, expr in f.parts if label.startswith("case:")]
+        if "default" in parts:
+            cases.append(f"otherwise → {parts['default'].text}")
+        return f"by {parts['on'].text}: " + "; ".join(cases)
+    if f.kind == "bands":
+        bands = []
+        for b in f.spec["bands"]:
+            text = b.name if b.low is None else f"{b.name} from {num(b.low)}"
+            if b.stay_until_below is not None:
+                text += f", held until below {num(b.stay_until_below)}"
+            bands.append(text)
+        extra = ""
+        if f.spec["has_previous"]:
+            extra += f"; previous band: {parts['previous'].text}"
+        if f.spec["when_null"]:
+            extra += f"; null → {f.spec['when_null']}"
+        return f"bands of {f.text}: " + "; ".join(bands) + extra
+    return f.text
+
+
+def _value(v) -> str:
+    if isinstance(v, (list, tuple)):
+        return ", ".join(str(x) for x in v) or "(none)"
+    return num(v)
+
+
+def _map_rows(entries, prefix=()):
+    for key, value in entries.items():
+        if isinstance(value, dict):
+            yield from _map_rows(value, prefix + (key,))
+        else:
+            yield list(prefix + (key,)) + [_value(value)]
+
+
+def render(v: Version) -> Doc:
+    doc = Doc(f"{v.policy} {v.version}: {v.title}")
+    doc.h(1, "Version")
+    doc.table(["", ""], [
+        ["policy", v.policy], ["version", v.version], ["effective from", str(v.effective_from)],
+        ["published", fmt_ts(v.published)], ["source", f"{v.source['document']} ({v.source['date']})"],
+        ["rule file", v.path], ["digest", v.digest]])
+    if v.source.get("note"):
+        doc.p(v.source["note"])
+    for also in v.source.get("also", ()):
+        doc.p(f"Also: {also}")
+    for note in v.notes:
+        doc.p(note)
+    assumptions = v.assumptions()
+    doc.h(1, f"Assumed values ({len(assumptions)})")
+    if assumptions:
+        doc.table(["where", "what is assumed, and why"], [[w, t] for w, t in assumptions], [True] * len(assumptions))
+    else:
+        doc.p("None: every value is stated by a source.")
+
+    if v.parameters:
+        doc.h(1, "Parameters")
+        rows, flags = [], []
+        for p in v.parameters.values():
+            rows.append([p.name, _value(p.value), p.unit or "", p.assumed and f"assumed: {p.assumed}" or p.source or ""])
+            flags.append(bool(p.assumed))
+        doc.table(["name", "value", "unit", "source"], rows, flags)
+    for t in v.tables.values():
+        doc.h(2, f"Table {t.name}" + (f": {t.description}" if t.description else ""))
+        if t.assumed:
+            doc.p(t.assumed, flag=True)
+        doc.table(["from", "to (not included)", "value"],
+                  [[num(r.low), num(r.high) if r.high is not None else "and above", num(r.value)] for r in t.rows])
+    for m in v.maps.values():
+        doc.h(2, f"Map {m.name}" + (f": {m.description}" if m.description else ""))
+        if m.assumed:
+            doc.p(m.assumed, flag=True)
+        doc.table(list(m.keys) + ["value"], list(_map_rows(m.entries)))
+        if m.has_missing:
+            doc.p(f"No entry: {_value(m.missing)}" + (" (with a warning)" if m.warn_missing else ""))
+
+    doc.h(1, "Inputs (from the facts)")
+    rows = []
+    for scope in v.scopes.values():
+        for inp in scope.inputs.values():
+            where = f"{scope.qualified}[] " if scope.qualified else ""
+            rows.append([inp.name, where + ".".join(inp.path), inp.type,
+                         "" if not inp.has_default else _value(inp.default)])
+    doc.table(["name", "facts path", "type", "default"], rows)
+    collections = [f"{s.qualified}: one item per {'calendar day of ' + s.calendar if s.calendar else 'entry of ' + '.'.join(s.path) if s.entries else 'element of ' + '.'.join(s.path)}"
+                   + (f", keyed by {s.key}" if s.key else "") for s in v.scopes.values() if s.qualified]
+    if collections:
+        doc.p("Collections (evaluated per item):")
+        doc.ul(collections)
+
+    doc.h(1, "Formulas (in the order they are evaluated)")
+    doc.table(["name", "per item of", "definition"],
+              [[f.name, f.scope or "", describe(f)] for f in v.plan])
+
+    if v.conditions:
+        doc.h(1, "Conditions")
+        doc.table(["code", "severity", "per item of", "raised when", "message"],
+                  [[c.code, c.severity, c.scope, c.when.text if c.when else "", c.message] for c in v.conditions])
+
+    doc.h(1, "Result")
+    rows = []
+
+    def fields(fs, prefix=""):
+        for f in fs:
+            if f.kind == "value":
+                rows.append([prefix + f.key, f.ref.name if f.ref else "", f"{f.rounding.name}: {num(f.rounding.quantum)} "
+                             f"{f.rounding.mode.removeprefix('ROUND_').lower()}" if f.rounding else ""])
+            elif f.kind in ("each", "object"):
+                what = f"one per item of {f.scope}" if f.kind == "each" else (f"null unless {f.when.name}" if f.when else "")
+                rows.append([prefix + f.key, what, ""])
+                fields(f.fields, prefix + f.key + ("[]." if f.kind == "each" else "."))
+            else:
+                rows.append([prefix + f.key, {"violations": "the violations raised", "violation_codes":
+                             "the codes of the violations raised", "no_violations": "true if no violation"}[f.kind], ""])
+    fields(v.result)
+    doc.table(["key", "from", "rounding"], rows)
+    return doc

@@ -1,0 +1,94 @@
+"""The compliance workflow: render, diff (data and outcomes, with a chart), coverage."""
+from decimal import Decimal
+
+from engine import load_rules
+from engine.cli.main import main
+from engine.diff import chart, chart_files, data_diff, outcome_diff
+from engine.document import to_html, to_markdown
+from engine.render import render
+
+from conftest import ROOT
+
+RULES = load_rules(ROOT / "rules")
+OLD, NEW = (RULES.versions("msa-fee")[0], RULES.versions("msa-fee")[1])
+
+
+def test_render_shows_tiers_formulas_and_flags_assumptions():
+    md = to_markdown(render(OLD))
+    assert "| 2,500,000 | 10,000,000 | 0.015 |" in md                        # a tier row as a table row
+    assert "| annual_asset_value_fee |  | table asset_value_rate (marginal) of total_average_asset_value |" in md
+    assert "| ⚠ days_per_year | 365 | days | assumed: " in md                  # the assumed value, flagged
+    assert "## Assumed values (2)" in md
+    html = to_html(render(NEW))
+    assert html.count('<tr class="flag">') == 4   # 2 in the assumptions table, 2 in the parameters
+
+
+def test_render_describes_bands_and_switches():
+    md = to_markdown(render(RULES.versions("institutional-loan-ltv")[0]))
+    assert ("bands of ltv: normal; margin_call from 0.85; liquidation from 0.90, held until below 0.85; "
+            "previous band: previous_state; null → liquidation") in md
+    assert "by type: portfolio_margin → sum(maintenance.margin);" in md
+
+
+def test_data_diff_names_what_changed():
+    changes = {(c.what, c.name): c for c in data_diff(OLD, NEW)}
+    assert changes[("parameter", "minimum_fee")].change == "removed"
+    assert changes[("parameter", "maintenance_fee_per_account")].new == "500"
+    fee = changes[("formula", "fee")]
+    assert (fee.change, fee.old, fee.new) == ("changed", "max(asset_value_fee, trading_volume_fee, minimum_fee)",
+                                              "maintenance_fee + trading_fee")
+    assert changes[("version", "published")].new == "2024-06-11T13:00:00Z"
+    assert ("version", "effective_from") not in changes          # both take effect 2024-07-01
+    assert changes[("table", "asset_value_rate")].change == "removed"
+
+
+def test_outcome_diff_by_hand():
+    rows, count, changed, errors = outcome_diff(RULES, "msa-fee", "2024-06-04", "2024-06-11")
+    assert (count, errors) == (5, [])
+    got = {(r.case, r.key): (r.old, r.new, r.delta) for r in rows}
+    # worked by hand in the cases: 5,711.23 -> 1,000 + 3,360; 28,664.38 -> 0; 500 -> 1,000.01
+    assert got == {("february-three-accounts", "fee"): ("5711.23", "4360.00", Decimal("-1351.23")),
+                   ("all-four-tiers", "fee"): ("28664.38", "0.00", Decimal("-28664.38")),
+                   ("rounding-half-up", "fee"): ("500.00", "1000.01", Decimal("500.01"))}
+
+
+def test_chart_points_by_hand():
+    [path] = chart_files(RULES, "msa-fee")
+    svg, caption = chart(RULES, "msa-fee", ["2024-06-04", "2024-06-11"], path)
+    assert svg.startswith("<svg") and "2024-06-04" in svg and "2024-06-11" in svg
+    assert "Monthly MSA fee against" in caption
+
+
+def test_chart_series_ends_by_hand(monkeypatch):
+    import engine.diff as d
+    seen = {}
+    monkeypatch.setattr(d, "line_chart", lambda series, x, y: seen.update(series) or "<svg/>")
+    [path] = chart_files(RULES, "msa-fee")
+    d.chart(RULES, "msa-fee", ["2024-06-04", "2024-06-11"], path)
+    # x = 0 (no assets): 2024-06-04 max(0, 3,360 trading, 500) = 3,360;
+    #   2024-06-11 three sub-accounts below 100,000: 1,500 + 3,360 = 4,860
+    assert seen["2024-06-04"][0] == (Decimal("0.00"), Decimal("3360.00"))
+    assert seen["2024-06-11"][0] == (Decimal("0.00"), Decimal("4860.00"))
+    # x = 50,000,000: 50,000 + 112,500 + 150,000 + 125,000 = 437,500 a year x 28/365 = 33,561.64;
+    #   every sub-account is then above 100,000: only the trading fee, 3,360
+    assert seen["2024-06-04"][-1] == (Decimal("50000000.00"), Decimal("33561.64"))
+    assert seen["2024-06-11"][-1] == (Decimal("50000000.00"), Decimal("3360.00"))
+
+
+def test_cli_diff_and_render(capsys):
+    assert main(["diff", "msa-fee", "2024-06-04", "2024-06-11", "--rules", str(ROOT / "rules")]) == 0
+    out = capsys.readouterr().out
+    assert "3 of 5 case(s) change; the largest move is fee in all-four-tiers: 28,664.38 → 0.00 (-28,664.38)" in out
+    assert main(["diff", "msa-fee", "2024-06-04", "2024-06-11", "--format", "html", "--rules", str(ROOT / "rules")]) == 0
+    assert "<svg" in capsys.readouterr().out
+    assert main(["render", "portfolio-margin-eligibility", "--version", "2022-04-18", "--format", "html",
+                 "--rules", str(ROOT / "rules")]) == 0
+    assert "<h1>portfolio-margin-eligibility 2022-04-18" in capsys.readouterr().out
+
+
+def test_coverage_lists_what_no_case_reaches(capsys):
+    assert main(["test", "--coverage", "--rules", str(ROOT / "rules")]) == 0
+    out = capsys.readouterr().out
+    assert "coverage msa-fee 2024-06-04: 100% (17 of 17)" in out
+    # the facts conditions are exercised by tests/bad/ltv-facts, not by cases
+    assert "      not reached: condition TRANSFER_SOURCE_NOT_FOUND" in out
