@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from . import schemacheck
 from .errors import Diagnostic, EvaluationError, FactsError, MissingKey
-from .expressions import new_evaluator
 from .facts import Item
 from .kinds import KINDS
 from .model import Formula, Ref, ResultField, Version
@@ -32,12 +31,12 @@ def _names(refs, item, params) -> dict:
     return {ref.name: _read(ref, item, params) for ref in refs}
 
 
-def _run_formula(f: Formula, item: Item, params, ev, trace, warnings):
+def _run_formula(f: Formula, item: Item, params, trace, warnings):
     names = _names(f.refs, item, params)
     exprs = dict(f.parts)
 
     def part(label):
-        return exprs[label].evaluate(ev, names)
+        return exprs[label].evaluate(names)
 
     def warn(code, message):
         w = {"code": code, "message": message}
@@ -72,18 +71,17 @@ def _run_formula(f: Formula, item: Item, params, ev, trace, warnings):
 def run(version: Version, root: Item, items_by_scope: dict, warnings: list):
     """-> (result, trace, warnings, indexes of the conditions raised). Raises EvaluationError."""
     params = version.parameters
-    ev = new_evaluator()
     trace: list[dict] = []
     with decimal.localcontext(CONTEXT):
         for f in version.plan:
             for item in items_by_scope.get(f.scope, ()):
-                _run_formula(f, item, params, ev, trace, warnings)
+                _run_formula(f, item, params, trace, warnings)
         violations, bad_facts, fired = [], [], []
         for index, cond in enumerate(version.conditions):
             scope = version.scopes[cond.scope]
             for item in items_by_scope.get(cond.scope, ()):
                 try:
-                    raised = cond.when.evaluate(ev, _names(cond.refs, item, params))
+                    raised = cond.when.evaluate(_names(cond.refs, item, params))
                 except EvaluationError as exc:
                     raise EvaluationError(Diagnostic(cond.where, f"condition {cond.code}: "
                                                                  f"{exc.diagnostics[0].message}")) from None

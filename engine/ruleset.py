@@ -102,10 +102,9 @@ class RuleSet:
 def _as_of_from(version: Version, values) -> date | None:
     if version.as_of_default is None:
         return None
-    from .expressions import new_evaluator
     names = {r.name: values[r.target] for r in version.as_of_default.refs if r.kind == "value"}
     try:
-        value = version.as_of_default.part("expr").evaluate(new_evaluator(), names)
+        value = version.as_of_default.part("expr").evaluate(names)
         return value if isinstance(value, date) else date.fromisoformat(str(value))
     except (PolicyError, ValueError) as exc:
         shown = ", ".join(f"{k} {v!r}" for k, v in names.items())

@@ -13,7 +13,7 @@ from engine.expressions import MAX_EXPONENT, ExpressionSyntaxError, new_evaluato
 
 def ev(text, collections=frozenset(), **names):
     with decimal.localcontext(CONTEXT):
-        return parse(text, frozenset(collections)).evaluate(new_evaluator(), names)
+        return parse(text, frozenset(collections)).evaluate(names)
 
 
 def refused(text, collections=frozenset()) -> ExpressionSyntaxError:
