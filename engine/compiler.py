@@ -16,6 +16,7 @@ from pathlib import Path
 from . import schemacheck
 from .errors import Diagnostic, RuleError, did_you_mean
 from .expressions import ExpressionSyntaxError, parse
+from .fastschema import compile_schema
 from .functions import FUNCTIONS
 from .model import (Band, Condition, Formula, Input, MapTable, Parameter, Ref, ResultField, Rounding,
                     Row, Scope, Table, Version, _shown)
@@ -191,6 +192,7 @@ class _Compiler:
             policy=d["policy"], version=str(d["version"]), title=d["title"], source=d["source"],
             published=published, effective_from=effective, assumed=tuple(d.get("assumed") or ()),
             notes=tuple(d.get("notes") or ()), facts_schema=d["facts_schema"], facts_validator=validator,
+            facts_fast_check=compile_schema(self.facts_schema) if self.facts_schema is not None else None,
             as_of_default=as_of, parameters=self.params, tables=self.tables, maps=self.maps, root=root, scopes=self.scopes,
             plan=plan, conditions=conditions, result=result,
             digest="sha256:" + hashlib.sha256(self.raw + b"".join(sh.raw for sh in self.shared)).hexdigest(),

@@ -173,6 +173,7 @@ class Version:
     notes: tuple[str, ...]
     facts_schema: str
     facts_validator: Any
+    facts_fast_check: Any          # a predicate (fastschema), or None: jsonschema decides alone
     as_of_default: Formula | None
     parameters: dict[str, Parameter]
     tables: dict[str, Table]

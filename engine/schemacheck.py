@@ -34,6 +34,14 @@ def _is_datetime(value) -> bool:
     return parse_timestamp(value) is not None
 
 
+def format_ok(value: str, name: str) -> bool:
+    """The same answer as the validator's format checker, for the fast check."""
+    try:
+        return _FORMATS.conforms(value, name)
+    except Exception:   # pragma: no cover - conforms returns False on a raised ValueError
+        return False
+
+
 def parse_timestamp(value: str) -> datetime:
     """An ISO 8601 timestamp with a time zone ('Z' or an offset). Raises ValueError."""
     text = value.strip()

@@ -1,0 +1,66 @@
+"""The fast facts check says 'valid' exactly when jsonschema does, on mutated facts of
+every shipped policy (jsonschema stays the judge; the fast check only skips it)."""
+import copy
+import json
+from decimal import Decimal
+
+from hypothesis import given, settings, strategies as st
+
+from engine import load_rules
+from engine.facts import clean
+
+from conftest import ROOT
+
+RULES = load_rules(ROOT / "rules")
+SAMPLES = []
+for policy, versions in RULES.policies.items():
+    for case_file in sorted((ROOT / "rules" / policy / "cases").glob("*.json")):
+        SAMPLES.append((versions[-1], json.loads(case_file.read_text(), parse_float=Decimal)))
+    from engine.cases import load_cases
+    for case in load_cases(RULES, [policy])[:3]:
+        facts = json.loads(case.facts, parse_float=Decimal) if isinstance(case.facts, bytes) else case.facts
+        SAMPLES.append((versions[-1], clean(facts, "x")))
+
+leaves = st.one_of(st.none(), st.booleans(), st.integers(-20, 20), st.text(max_size=12),
+                   st.decimals(min_value=-10, max_value=10, places=2, allow_nan=False),
+                   st.sampled_from(["2024-07-01", "2024-02-30", "2024-07", "USDT", "spot", "maker", "-1", "0.5",
+                                    "portfolio_margin", "cross_margin_pro", "broker", "vip_loan", "1e5"]),
+                   st.just([]), st.just({}))
+
+
+def paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from paths(v, prefix + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from paths(v, prefix + (i,))
+
+
+@st.composite
+def mutated(draw):
+    version, facts = draw(st.sampled_from(SAMPLES))
+    facts = copy.deepcopy(facts)
+    for _ in range(draw(st.integers(0, 3))):
+        where = draw(st.sampled_from(list(paths(facts))))
+        if not where:
+            continue
+        parent = facts
+        for part in where[:-1]:
+            parent = parent[part]
+        action = draw(st.sampled_from(["replace", "delete", "add"]))
+        if action == "replace":
+            parent[where[-1]] = draw(leaves)
+        elif action == "delete":
+            del parent[where[-1]]
+        elif isinstance(parent, dict):
+            parent[draw(st.sampled_from(["extra", "id", "date", "type", "amount"]))] = draw(leaves)
+    return version, facts
+
+
+@settings(max_examples=600, deadline=None)
+@given(mutated())
+def test_fast_check_agrees_with_jsonschema(sample):
+    version, facts = sample
+    assert version.facts_fast_check(facts) == version.facts_validator.is_valid(facts)
