@@ -188,7 +188,9 @@ class _Compiler:
         result = self._result_fields(d["result"], root, ("result",))
         self._unused(root)
         self._unreached(conditions, result)
-        return Version(
+        from .evaluate import readers
+        prepared = {id(f): readers(f.refs, self.params) for f in plan}
+        return Version(readers=prepared, 
             policy=d["policy"], version=str(d["version"]), title=d["title"], source=d["source"],
             published=published, effective_from=effective, assumed=tuple(d.get("assumed") or ()),
             notes=tuple(d.get("notes") or ()), facts_schema=d["facts_schema"], facts_validator=validator,

@@ -25,6 +25,16 @@ def to_plain(value):
     return value
 
 
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        return fmt_ts(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 @dataclass(frozen=True)
 class Decision:
     version: Version
@@ -39,14 +49,19 @@ class Decision:
     def policy(self) -> str:
         return self.version.policy
 
-    def to_dict(self) -> dict:
+    def _raw(self) -> dict:
         return {"policy": self.version.policy, "version": self.version.version, "digest": self.version.digest,
                 "as_of": self.as_of.isoformat(), "known_at": fmt_ts(self.known_at),
-                "result": to_plain(self.result), "trace": to_plain(self.trace), "warnings": to_plain(self.warnings)}
+                "result": self.result, "trace": self.trace, "warnings": self.warnings}
+
+    def to_dict(self) -> dict:
+        """JSON-ready data: Decimals as strings, dates as ISO text."""
+        return to_plain(self._raw())
 
     def to_json(self, indent: int | None = 2) -> str:
-        """Byte-identical for identical inputs: key order is the rule file's, never a set's."""
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        """Byte-identical for identical inputs: key order is the rule file's, never a set's.
+        Decimals and dates are written by the encoder's hook (no copy of the trace first)."""
+        return json.dumps(self._raw(), indent=indent, ensure_ascii=False, default=_json_default)
 
     def to_text(self) -> str:
         return render_text(self)

@@ -31,8 +31,48 @@ def _names(refs, item, params) -> dict:
     return {ref.name: _read(ref, item, params) for ref in refs}
 
 
-def _run_formula(f: Formula, item: Item, params, trace, warnings):
-    names = _names(f.refs, item, params)
+def readers(refs, params) -> tuple:
+    """(name, item -> value) for each name an expression reads: prepared once per version,
+    so that a decision does no dispatch on the kind of reference."""
+    out = []
+    for ref in refs:
+        name, target = ref.name, ref.target
+        if ref.kind == "param":
+            out.append((name, (lambda value: lambda item: value)(params[target].value)))
+        elif ref.kind == "child":
+            child = ref.child.rsplit(".", 1)[-1]
+            out.append((name, (lambda c, t: lambda item: [x.values[t] for x in item.children[c]])(child, target)))
+        elif ref.up == 0:
+            out.append((name, (lambda t: lambda item: item.values[t])(target)))
+        elif ref.up == 1:
+            out.append((name, (lambda t: lambda item: item.parent.values[t])(target)))
+        else:
+            out.append((name, (lambda t, k: lambda item: item.up(k).values[t])(target, ref.up)))
+    return tuple(out)
+
+
+def _fail(f: Formula, item: Item, exc: Exception):
+    if isinstance(exc, MissingKey):
+        where = schemacheck.json_path(item.path) if item.path else "(top level)"
+        return FactsError(Diagnostic("", f"{where}: {exc.diagnostics[0].message}"))
+    if not isinstance(exc, EvaluationError):   # e.g. bands over a text
+        exc = EvaluationError(f"values of the wrong kind: {exc}")
+    where = f" for {item.label}" if item.label else ""
+    return EvaluationError(Diagnostic(f.where, f"formula '{f.name}'{where}: {exc.diagnostics[0].message}"))
+
+
+def _run_formula(f: Formula, item: Item, names_of, trace, warnings):
+    names = {name: get(item) for name, get in names_of}
+    if f.kind == "expr":   # the common case, without the kinds table's indirection
+        try:
+            value = f.parts[0][1].evaluate(names)
+        except EvaluationError as exc:
+            raise _fail(f, item, exc) from None
+        item.values[f.name] = value
+        entry = {"name": f.name, "item": item.label, "value": value, "expr": f.text, "inputs": names} \
+            if item.label else {"name": f.name, "value": value, "expr": f.text, "inputs": names}
+        trace.append(entry)
+        return
     exprs = dict(f.parts)
 
     def part(label):
@@ -48,16 +88,9 @@ def _run_formula(f: Formula, item: Item, params, trace, warnings):
             warnings.append(w)
 
     try:
-        try:
-            value, details = KINDS[f.kind](f, part, warn)
-        except (TypeError, ValueError, ArithmeticError) as exc:   # e.g. bands over a text
-            raise EvaluationError(f"values of the wrong kind: {exc}") from None
-    except MissingKey as exc:
-        where = schemacheck.json_path(item.path) if item.path else "(top level)"
-        raise FactsError(Diagnostic("", f"{where}: {exc.diagnostics[0].message}")) from None
-    except EvaluationError as exc:
-        where = f" for {item.label}" if item.label else ""
-        raise EvaluationError(Diagnostic(f.where, f"formula '{f.name}'{where}: {exc.diagnostics[0].message}")) from None
+        value, details = KINDS[f.kind](f, part, warn)
+    except (EvaluationError, TypeError, ValueError, ArithmeticError) as exc:
+        raise _fail(f, item, exc) from None
     item.values[f.name] = value
     entry = {"name": f.name}
     if item.label:
@@ -74,8 +107,9 @@ def run(version: Version, root: Item, items_by_scope: dict, warnings: list):
     trace: list[dict] = []
     with decimal.localcontext(CONTEXT):
         for f in version.plan:
+            names_of = version.readers[id(f)]
             for item in items_by_scope.get(f.scope, ()):
-                _run_formula(f, item, params, trace, warnings)
+                _run_formula(f, item, names_of, trace, warnings)
         violations, bad_facts, fired = [], [], []
         for index, cond in enumerate(version.conditions):
             scope = version.scopes[cond.scope]

@@ -126,6 +126,11 @@ def clean(data, name: str):
     errors: list[Diagnostic] = []
 
     def walk(value, path, depth):
+        kind = type(value)
+        if kind is str and len(value) <= MAX_DIGITS and value.isascii():
+            return value            # the common case: short plain text, nothing to check
+        if kind is int and -10 ** MAX_DIGITS < value < 10 ** MAX_DIGITS or kind is bool or value is None:
+            return value
         if depth > MAX_DEPTH:
             errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: nested deeper than {MAX_DEPTH} levels"))
             return None
@@ -143,8 +148,6 @@ def clean(data, name: str):
                 errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: {problem}"))
                 return None
             return value
-        if isinstance(value, float):
-            value = Decimal(repr(value))
         if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
             problem = decimal_problem(Decimal(value))
             if problem:
@@ -270,6 +273,7 @@ def _convert(inp: Input, value, where, errors):
             return str(value)
         return str(value)
     except (ValueError, ArithmeticError):
+        where = where if isinstance(where, str) else schemacheck.json_path(where)   # a path, made text on error only
         errors.append(f"{where}: expected {_TYPE_NAMES.get(inp.type, inp.type)}, found {schemacheck.show(value)}")
         return None
 
@@ -281,7 +285,7 @@ def _read_inputs(scope: Scope, obj, path, errors):
         if not found:
             values[inp.name] = inp.default
             continue
-        values[inp.name] = _convert(inp, raw, schemacheck.json_path(path + inp.path), errors)
+        values[inp.name] = _convert(inp, raw, path + inp.path, errors)
     return values
 
 
@@ -335,7 +339,7 @@ def build_items(version: Version, facts: dict, name: str):
                 entries = elements.items() if found and isinstance(elements, dict) else ()
                 out = []
                 for k, v in entries:
-                    value = _convert(child.inputs[value_name], v, schemacheck.json_path(base + (k,)), errors)
+                    value = _convert(child.inputs[value_name], v, base + (k,), errors)
                     label = f"{item.label}.{child.name}[{k}]" if item.label else f"{child.name}[{k}]"
                     new = Item({key_name: str(k), value_name: value}, item, label, base + (k,))
                     out.append((new, {}, base + (k,)))
@@ -386,9 +390,10 @@ def _calendar(child: Scope, parent: Item, given, by_key, base, errors, warnings)
         if isinstance(day, date) and (day.year, day.month) != (year, mon):
             errors.append(f"{schemacheck.json_path(epath + (child.key,))}: {day} is outside the month {month}")
     out, missing = [], []
+    given_by_day = {g[0].values.get(child.key): g for g in given}
     for day in days:
-        if day in by_key:
-            out.append(next(g for g in given if g[0].values.get(child.key) == day))
+        if day in given_by_day:
+            out.append(given_by_day[day])
             continue
         missing.append(day)
         values = {inp.name: inp.default for inp in child.inputs.values()}

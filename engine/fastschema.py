@@ -72,7 +72,14 @@ def compile_schema(root: dict):
             checks.append(keyword(key, arg, schema))
         if len(checks) == 1:
             return checks[0]
-        return lambda v: all(c(v) for c in checks)
+        checks = tuple(checks)
+
+        def every(v):
+            for c in checks:
+                if not c(v):
+                    return False
+            return True
+        return every
 
     def keyword(key, arg, schema):
         if key == "type":
@@ -83,16 +90,38 @@ def compile_schema(root: dict):
         if key == "$ref":
             return ref(arg)
         if key == "properties":
-            props = {k: build(s) for k, s in arg.items()}
-            return lambda v: not isinstance(v, dict) or all(c(v[k]) for k, c in props.items() if k in v)
+            props = tuple((k, build(s)) for k, s in arg.items())
+
+            def properties(v):
+                if type(v) is not dict:
+                    return not isinstance(v, dict) or all(c(v[k]) for k, c in props if k in v)
+                for k, c in props:
+                    if k in v and not c(v[k]):
+                        return False
+                return True
+            return properties
         if key == "required":
-            return lambda v: not isinstance(v, dict) or all(k in v for k in arg)
+            keys = tuple(arg)
+
+            def required(v):
+                if isinstance(v, dict):
+                    for k in keys:
+                        if k not in v:
+                            return False
+                return True
+            return required
         if key == "additionalProperties":
             known = set(schema.get("properties", {}))
             if schema.get("patternProperties"):
                 raise Unsupported("patternProperties")
             extra = build(arg)
-            return lambda v: not isinstance(v, dict) or all(extra(x) for k, x in v.items() if k not in known)
+            def additional(v):
+                if isinstance(v, dict):
+                    for k, x in v.items():
+                        if k not in known and not extra(x):
+                            return False
+                return True
+            return additional
         if key == "propertyNames":
             names = build(arg)
             return lambda v: not isinstance(v, dict) or all(names(k) for k in v)
@@ -100,7 +129,14 @@ def compile_schema(root: dict):
             return lambda v: not isinstance(v, dict) or len(v) >= arg
         if key == "items":
             item = build(arg)
-            return lambda v: not isinstance(v, list) or all(item(x) for x in v)
+
+            def items(v):
+                if isinstance(v, list):
+                    for x in v:
+                        if not item(x):
+                            return False
+                return True
+            return items
         if key == "minItems":
             return lambda v: not isinstance(v, list) or len(v) >= arg
         if key == "maxItems":
@@ -128,8 +164,14 @@ def compile_schema(root: dict):
                 raise Unsupported(arg)
             return lambda v: not isinstance(v, str) or schemacheck.format_ok(v, arg)
         if key == "anyOf":
-            subs = [build(s) for s in arg]
-            return lambda v: any(s(v) for s in subs)
+            subs = tuple(build(s) for s in arg)
+
+            def any_of(v):
+                for sub in subs:
+                    if sub(v):
+                        return True
+                return False
+            return any_of
         if key == "allOf":
             subs = [build(s) for s in arg]
             return lambda v: all(s(v) for s in subs)

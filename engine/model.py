@@ -186,6 +186,7 @@ class Version:
     digest: str
     path: str
     warnings: tuple = ()            # Diagnostics: unused data, formulas no result reaches
+    readers: dict = field(default_factory=dict, compare=False, repr=False)  # id(formula) -> evaluate.readers
     where_dates: str = ""           # file:line:col of effective_from
     where_assumed: tuple = ()       # file:line:col of each version-level assumption
 

@@ -1,18 +1,22 @@
-"""`policy eval POLICY --facts FILE`: one decision, as JSON or as text."""
+"""`policy eval POLICY --facts FILE`: one decision, as JSON or as text.
+`policy eval POLICY --batch FILE.jsonl`: one decision per line, streaming."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import PolicyError, UsageError
 from .common import rules_from
 
-HELP = "evaluate one decision from a facts file ('-' reads standard input)"
+HELP = "evaluate one decision from a facts file ('-' reads standard input), or a batch of JSON lines"
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("policy")
-    parser.add_argument("--facts", required=True, metavar="FILE", help="facts JSON file, or - for standard input")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--facts", metavar="FILE", help="facts JSON file, or - for standard input")
+    source.add_argument("--batch", metavar="FILE", help="JSON lines, one facts object a line (or - for standard "
+                                                        "input); one decision a line out, in order")
     parser.add_argument("--as-of", metavar="DATE", help="the date the decision is for (default: from the facts)")
     parser.add_argument("--known-at", metavar="TS", help="what was published by then counts (default: now)")
     parser.add_argument("--version", metavar="V", help="pin a version id; skips date selection")
@@ -32,6 +36,8 @@ def read_facts(name: str) -> tuple[bytes, str]:
 def run(args) -> int:
     rules = rules_from(args)
     rules.versions(args.policy)   # unknown policy: say so before reading facts
+    if args.batch is not None:
+        return run_batch(rules, args)
     raw, name = read_facts(args.facts)
     decision = rules.evaluate(args.policy, raw, as_of=args.as_of, known_at=args.known_at,
                               version=args.version, facts_name=name)
@@ -39,3 +45,39 @@ def run(args) -> int:
     out = decision.to_json() + "\n" if args.format == "json" else decision.to_text()
     sys.stdout.write(out)
     return 0
+
+
+def run_batch(rules, args) -> int:
+    """Streaming: one line in, one line out; memory does not grow with the number of lines.
+    A bad line gives {"line": N, "error": "..."} in its place and the batch goes on."""
+    import json
+
+    from ..ruleset import _now, _parse_known_at
+    if args.format != "json":
+        raise UsageError("--batch writes JSON lines; --format text is for one decision")
+    known_at = _parse_known_at(args.known_at) if args.known_at else _now()   # one 'now' for the whole batch
+    try:
+        stream = sys.stdin.buffer if args.batch == "-" else open(args.batch, "rb")
+    except OSError as exc:
+        raise UsageError(f"--batch: cannot read {args.batch}: {exc.strerror}") from None
+    progress = sys.stderr.isatty()
+    failed = 0
+    out = sys.stdout
+    with stream:
+        for number, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            try:
+                d = rules.evaluate(args.policy, line, as_of=args.as_of, known_at=known_at, version=args.version,
+                                   facts_name=f"line {number}")
+                out.write(d.to_json(indent=None) + "\n")
+            except PolicyError as exc:
+                failed += 1
+                message = "; ".join(str(diag) for diag in exc.diagnostics)
+                out.write(json.dumps({"line": number, "error": message}, ensure_ascii=False) + "\n")
+            if progress and number % 1000 == 0:
+                sys.stderr.write(f"\r{number:,} lines, {failed:,} failed")
+                sys.stderr.flush()
+    if progress:
+        sys.stderr.write("\n")
+    return 2 if failed else 0

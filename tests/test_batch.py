@@ -1,0 +1,53 @@
+"""`policy eval --batch`: one decision a line, in order; a bad line in its place; exit 2
+if any line failed."""
+import io
+import json
+import sys
+
+from engine.cli.main import main
+
+from conftest import ROOT
+
+FAQ = json.loads((ROOT / "rules/institutional-loan-ltv/cases/faq-worked-example.facts.json").read_text())
+
+
+def lines(*facts) -> str:
+    return "".join((f if isinstance(f, str) else json.dumps(f)) + "\n" for f in facts)
+
+
+def run(capsys, monkeypatch, text, *extra):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    code = main(["eval", "institutional-loan-ltv", "--batch", "-", "--version", "2024-12-05",
+                 "--known-at", "2025-01-01T00:00:00Z", "--rules", str(ROOT / "rules"), *extra])
+    out, err = capsys.readouterr()
+    return code, [json.loads(x) for x in out.splitlines()], err
+
+
+def test_every_line_decided_in_order(capsys, monkeypatch):
+    second = json.loads(json.dumps(FAQ))
+    second["loan"]["principal"] = "9000000"   # 9,000,000 / 10,184,750 = 0.8836... -> margin call
+    code, out, err = run(capsys, monkeypatch, lines(FAQ, second, FAQ))
+    assert (code, err) == (0, "")
+    assert [d["result"]["ltv"] for d in out] == ["0.1963", "0.8836", "0.1963"]
+    assert [d["result"]["state"] for d in out] == ["normal", "margin_call", "normal"]
+    assert all(d["known_at"] == "2025-01-01T00:00:00Z" for d in out)
+
+
+def test_a_bad_line_is_reported_in_its_place(capsys, monkeypatch):
+    broken = json.loads(json.dumps(FAQ))
+    broken["accounts"][0]["wallets"][0]["assets"]["DOGE"] = "1"
+    code, out, _ = run(capsys, monkeypatch, lines(FAQ, "{not json", broken, "", FAQ))
+    assert code == 2
+    assert out[0]["result"]["ltv"] == "0.1963" and out[3]["result"]["ltv"] == "0.1963"
+    assert out[1] == {"line": 2, "error": "line 2:1:2: not valid JSON: Expecting property name enclosed in double quotes"}
+    assert out[2] == {"line": 3, "error": "line 3: accounts[0].wallets[0].assets.DOGE: no index price for DOGE "
+                                          "(index_prices has BTC, ETH, SOL, XRP, USDT, USDC)"}
+    assert len(out) == 4   # the empty line is skipped
+
+
+def test_batch_lines_match_single_decisions(capsys, monkeypatch):
+    code, out, _ = run(capsys, monkeypatch, lines(FAQ))
+    assert main(["eval", "institutional-loan-ltv", "--facts", str(ROOT / "rules/institutional-loan-ltv/cases/"
+                 "faq-worked-example.facts.json"), "--version", "2024-12-05", "--known-at", "2025-01-01T00:00:00Z",
+                 "--rules", str(ROOT / "rules")]) == 0
+    assert json.loads(capsys.readouterr().out) == out[0]
