@@ -188,9 +188,10 @@ class _Compiler:
         result = self._result_fields(d["result"], root, ("result",))
         self._unused(root)
         self._unreached(conditions, result)
-        from .evaluate import readers
-        prepared = {id(f): readers(f.refs, self.params) for f in plan}
-        return Version(readers=prepared, 
+        from .evaluate import prepare
+        # only a file without errors gets its closures: an unresolved name has nothing to read
+        prepared, bound = prepare(plan, conditions, self.params) if not self.ctx.errors else ({}, {})
+        return Version(readers=prepared, bound=bound, 
             policy=d["policy"], version=str(d["version"]), title=d["title"], source=d["source"],
             published=published, effective_from=effective, assumed=tuple(d.get("assumed") or ()),
             notes=tuple(d.get("notes") or ()), facts_schema=d["facts_schema"], facts_validator=validator,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -41,9 +42,16 @@ class Decision:
     as_of: date
     known_at: datetime
     result: dict
-    trace: list
+    raw_trace: list
     warnings: list
     raised: tuple = ()     # indexes of the version's conditions this decision raised (for coverage)
+
+    @cached_property
+    def trace(self) -> list[dict]:
+        """Every named value with the inputs behind it: built when first read, so that a
+        caller who wants only the result does not pay for it."""
+        from .evaluate import trace_entries
+        return trace_entries(self.raw_trace)
 
     @property
     def policy(self) -> str:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from . import schemacheck
 from .errors import Diagnostic, EvaluationError, FactsError, MissingKey
+from .expressions import evaluation_error
 from .facts import Item
 from .kinds import KINDS
 from .model import Formula, Ref, ResultField, Version
@@ -51,32 +52,54 @@ def readers(refs, params) -> tuple:
     return tuple(out)
 
 
-def _fail(f: Formula, item: Item, exc: Exception):
+def prepare(plan, conditions, params):
+    """Per formula and condition, once per version: its readers (name -> item -> value, for
+    the trace) and its parts bound to them (item -> value, for evaluation)."""
+    readers_of, bound = {}, {}
+    for f in plan:
+        names_of = readers(f.refs, params)
+        readers_of[id(f)] = names_of
+        getters = dict(names_of)
+        bound[id(f)] = {label: expr.bind(getters) for label, expr in f.parts}
+    for c in conditions:
+        if c.when is not None:
+            names_of = readers(c.refs, params)
+            readers_of[id(c)] = names_of
+            bound[id(c)] = c.when.bind(dict(names_of))
+    return readers_of, bound
+
+
+def _fail(f: Formula, item: Item, exc: Exception, names_of=()):
     if isinstance(exc, MissingKey):
         where = schemacheck.json_path(item.path) if item.path else "(top level)"
         return FactsError(Diagnostic("", f"{where}: {exc.diagnostics[0].message}"))
-    if not isinstance(exc, EvaluationError):   # e.g. bands over a text
-        exc = EvaluationError(f"values of the wrong kind: {exc}")
+    if not isinstance(exc, EvaluationError):   # the closure's own error: said as the reference says it
+        exc = evaluation_error(exc, {name: _safe(get, item) for name, get in names_of})
     where = f" for {item.label}" if item.label else ""
     return EvaluationError(Diagnostic(f.where, f"formula '{f.name}'{where}: {exc.diagnostics[0].message}"))
 
 
-def _run_formula(f: Formula, item: Item, names_of, trace, warnings):
-    names = {name: get(item) for name, get in names_of}
+def _safe(get, item):
+    try:
+        return get(item)
+    except Exception:   # pragma: no cover - only to describe a failure
+        return None
+
+
+def _run_formula(f: Formula, item: Item, parts: dict, names_of, trace, warnings):
+    """Evaluate f for one item. The trace keeps (formula, item, value, details); its
+    entries, with the inputs read, are written only when someone reads the trace."""
     if f.kind == "expr":   # the common case, without the kinds table's indirection
         try:
-            value = f.parts[0][1].evaluate(names)
-        except EvaluationError as exc:
-            raise _fail(f, item, exc) from None
+            value = parts["expr"](item)
+        except Exception as exc:
+            raise _fail(f, item, exc, names_of) from None
         item.values[f.name] = value
-        entry = {"name": f.name, "item": item.label, "value": value, "expr": f.text, "inputs": names} \
-            if item.label else {"name": f.name, "value": value, "expr": f.text, "inputs": names}
-        trace.append(entry)
+        trace.append((f, item, value, None, names_of))
         return
-    exprs = dict(f.parts)
 
     def part(label):
-        return exprs[label].evaluate(names)
+        return parts[label](item)
 
     def warn(code, message):
         w = {"code": code, "message": message}
@@ -89,34 +112,49 @@ def _run_formula(f: Formula, item: Item, names_of, trace, warnings):
 
     try:
         value, details = KINDS[f.kind](f, part, warn)
-    except (EvaluationError, TypeError, ValueError, ArithmeticError) as exc:
-        raise _fail(f, item, exc) from None
+    except Exception as exc:
+        raise _fail(f, item, exc, names_of) from None
     item.values[f.name] = value
-    entry = {"name": f.name}
-    if item.label:
-        entry["item"] = item.label
-    entry["value"] = value
-    entry.update(details)
-    entry["inputs"] = names
-    trace.append(entry)
+    trace.append((f, item, value, details, names_of))
+
+
+def trace_entries(raw) -> list[dict]:
+    """The trace as data: every named value with the inputs it read (and tier rows etc.)."""
+    out = []
+    for f, item, value, details, names_of in raw:
+        names = {name: get(item) for name, get in names_of}
+        entry = {"name": f.name}
+        if item.label:
+            entry["item"] = item.label
+        entry["value"] = value
+        if details is None:
+            entry["expr"] = f.text
+        else:
+            entry.update(details)
+        entry["inputs"] = names
+        out.append(entry)
+    return out
 
 
 def run(version: Version, root: Item, items_by_scope: dict, warnings: list):
     """-> (result, trace, warnings, indexes of the conditions raised). Raises EvaluationError."""
     params = version.parameters
-    trace: list[dict] = []
+    trace: list = []   # (formula, item, value, details, readers): see trace_entries
     with decimal.localcontext(CONTEXT):
         for f in version.plan:
-            names_of = version.readers[id(f)]
+            names_of, parts = version.readers[id(f)], version.bound[id(f)]
             for item in items_by_scope.get(f.scope, ()):
-                _run_formula(f, item, names_of, trace, warnings)
+                _run_formula(f, item, parts, names_of, trace, warnings)
         violations, bad_facts, fired = [], [], []
         for index, cond in enumerate(version.conditions):
             scope = version.scopes[cond.scope]
+            when = version.bound[id(cond)]
             for item in items_by_scope.get(cond.scope, ()):
                 try:
-                    raised = cond.when.evaluate(_names(cond.refs, item, params))
-                except EvaluationError as exc:
+                    raised = when(item)
+                except Exception as exc:
+                    if not isinstance(exc, EvaluationError):
+                        exc = evaluation_error(exc, _names(cond.refs, item, params))
                     raise EvaluationError(Diagnostic(cond.where, f"condition {cond.code}: "
                                                                  f"{exc.diagnostics[0].message}")) from None
                 if not raised:

@@ -103,7 +103,11 @@ class Expression:
         try:
             return self.fn(names)
         except Exception as exc:  # the same errors as the reference, said the same way
-            raise _evaluation_error(exc, names) from None
+            raise evaluation_error(exc, names) from None
+
+    def bind(self, getters: dict):
+        """A closure item -> value reading each name with its getter (name -> item -> value)."""
+        return _compile(self.tree, getters)
 
     def evaluate_reference(self, evaluator: simpleeval.SimpleEval, names: dict):
         """The value by simpleeval: the reference semantics the compiled closure must match."""
@@ -111,10 +115,10 @@ class Expression:
         try:
             return evaluator.eval(self.text, previously_parsed=self.tree)
         except Exception as exc:
-            raise _evaluation_error(exc, names) from None
+            raise evaluation_error(exc, names) from None
 
 
-def _evaluation_error(exc, names) -> EvaluationError:
+def evaluation_error(exc, names) -> EvaluationError:
     try:
         raise exc
     except EvaluationError:
@@ -138,23 +142,29 @@ def _evaluation_error(exc, names) -> EvaluationError:
         return EvaluationError(f"'{err.args[0]}' is not defined")
 
 
-def _compile(node):
-    """The rewritten, whitelisted AST as a closure over a names dict. Mirrors simpleeval's
-    evaluation of the same tree (see evaluate_reference), operator for operator."""
+def _compile(node, lookup=None):
+    """The rewritten, whitelisted AST as a closure over a names dict, or, given `lookup`
+    (name -> getter), over an item: each name read straight from where it lives. Mirrors
+    simpleeval's evaluation of the same tree (see evaluate_reference), operator for operator."""
+    def sub(n):
+        return _compile(n, lookup)
+
     if isinstance(node, ast.Constant):
         value = node.value
         return lambda n: value
     if isinstance(node, ast.Name):
         key = node.id
+        if lookup is not None:
+            return lookup[key]
         return lambda n: n[key]
     if isinstance(node, ast.BinOp):
-        op, left, right = OPERATORS[type(node.op)], _compile(node.left), _compile(node.right)
+        op, left, right = OPERATORS[type(node.op)], sub(node.left), sub(node.right)
         return lambda n: op(left(n), right(n))
     if isinstance(node, ast.UnaryOp):
-        op, operand = OPERATORS[type(node.op)], _compile(node.operand)
+        op, operand = OPERATORS[type(node.op)], sub(node.operand)
         return lambda n: op(operand(n))
     if isinstance(node, ast.BoolOp):
-        values = [_compile(v) for v in node.values]
+        values = [sub(v) for v in node.values]
         if isinstance(node.op, ast.And):
             def _and(n):
                 result = False
@@ -174,8 +184,8 @@ def _compile(node):
             return result
         return _or
     if isinstance(node, ast.Compare):
-        first = _compile(node.left)
-        rest = [(OPERATORS[type(o)], _compile(c)) for o, c in zip(node.ops, node.comparators)]
+        first = sub(node.left)
+        rest = [(OPERATORS[type(o)], sub(c)) for o, c in zip(node.ops, node.comparators)]
         if len(rest) == 1:
             (op, right), = rest
             return lambda n: op(first(n), right(n))
@@ -190,10 +200,10 @@ def _compile(node):
             return result
         return _chain
     if isinstance(node, ast.IfExp):
-        test, body, orelse = _compile(node.test), _compile(node.body), _compile(node.orelse)
+        test, body, orelse = sub(node.test), sub(node.body), sub(node.orelse)
         return lambda n: body(n) if test(n) else orelse(n)
     if isinstance(node, ast.Call):
-        fn, args = CALLABLES[node.func.id], [_compile(a) for a in node.args]
+        fn, args = CALLABLES[node.func.id], [sub(a) for a in node.args]
         if len(args) == 1:
             only = args[0]
             return lambda n: fn(only(n))

@@ -187,6 +187,7 @@ class Version:
     path: str
     warnings: tuple = ()            # Diagnostics: unused data, formulas no result reaches
     readers: dict = field(default_factory=dict, compare=False, repr=False)  # id(formula) -> evaluate.readers
+    bound: dict = field(default_factory=dict, compare=False, repr=False)    # id(formula or condition) -> closures
     where_dates: str = ""           # file:line:col of effective_from
     where_assumed: tuple = ()       # file:line:col of each version-level assumption
 
