@@ -60,7 +60,8 @@ class _Ctx:
         return where
 
 
-def compile_file(file: Path, display: str, rule_validator, schema_dirs, shared_files=None) -> Version:
+def compile_file(file: Path, display: str, rule_validator, schema_dirs, shared_files=None,
+                 check_schemas: bool = True) -> Version:
     """shared_files: name -> Shared, the rules/_shared/ files a version may `use`."""
     raw = Path(file).read_bytes()
     src = load_yaml(raw, display)
@@ -68,8 +69,10 @@ def compile_file(file: Path, display: str, rule_validator, schema_dirs, shared_f
     doc = src.data
     if not isinstance(doc, dict):
         raise RuleError(src.diag((), "a rule file is a mapping of keys (policy, version, ...)"))
-    for path, message, at_key in schemacheck.explain(rule_validator, doc):
-        ctx.error(path, message, at_key)
+    fast = _rule_fast_check(rule_validator)
+    if fast is None or not fast(doc):   # jsonschema explains; valid files skip it
+        for path, message, at_key in schemacheck.explain(rule_validator, doc):
+            ctx.error(path, message, at_key)
     schema_failed = bool(ctx.errors)
     shared = []
     for i, name in enumerate(doc.get("uses") or ()):
@@ -78,7 +81,7 @@ def compile_file(file: Path, display: str, rule_validator, schema_dirs, shared_f
         elif isinstance(name, str):
             shared.append(shared_files[name])
     try:
-        version = _Compiler(ctx, doc, file, raw, schema_dirs, tuple(shared)).build()
+        version = _Compiler(ctx, doc, file, raw, schema_dirs, tuple(shared), check_schemas).build()
     except Exception:
         # The schema already failed: go on only as far as the file's shape allows, so that
         # every error found so far is reported in this one pass. Without schema errors an
@@ -89,6 +92,16 @@ def compile_file(file: Path, display: str, rule_validator, schema_dirs, shared_f
     if ctx.errors:
         raise RuleError(_one_per_place(ctx.errors))
     return version
+
+
+_RULE_FAST: dict = {}
+
+
+def _rule_fast_check(validator):
+    if id(validator) not in _RULE_FAST:
+        _RULE_FAST.clear()
+        _RULE_FAST[id(validator)] = (validator, compile_schema(validator.schema))
+    return _RULE_FAST[id(validator)][1]
 
 
 def _or_none(fn):
@@ -143,9 +156,28 @@ def compile_shared(file: Path, display: str, shared_validator) -> Shared:
     return Shared(Path(file).stem, display, raw, c.params, c.tables, c.maps)
 
 
+_SCHEMA_CACHE: dict = {}
+
+
+def _facts_schema_file(path: Path, check: bool):
+    """(schema, validator, fast check) of a facts schema file, read once per file version
+    (its size and modification time): versions that share a schema share the work."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _SCHEMA_CACHE:
+        schema = schemacheck.load_schema(path)
+        _SCHEMA_CACHE[key] = [schema, schemacheck.validator_for(schema), compile_schema(schema), False]
+    entry = _SCHEMA_CACHE[key]
+    if check and not entry[3]:   # meta-check against draft 2020-12, once
+        entry[1].check_schema(entry[0])
+        entry[3] = True
+    return entry[0], entry[1], entry[2]
+
+
 class _Compiler:
-    def __init__(self, ctx: _Ctx, doc: dict, file: Path, raw: bytes, schema_dirs, shared=()):
+    def __init__(self, ctx: _Ctx, doc: dict, file: Path, raw: bytes, schema_dirs, shared=(), check_schemas=True):
         self.ctx, self.doc, self.file, self.raw, self.schema_dirs = ctx, doc, Path(file), raw, schema_dirs
+        self.check_schemas = check_schemas
         self.shared = shared
         self.used: set = set()          # parameters read by anything
         self.warnings: list[Diagnostic] = []
@@ -155,6 +187,7 @@ class _Compiler:
         self.formula_defs: dict[tuple[str, str], tuple] = {}   # (scope, name) -> (spec, yaml path)
         self.formulas: dict[tuple[str, str], Formula] = {}
         self.facts_schema: dict | None = None
+        self.facts_fast = None
 
     # -- top level ---------------------------------------------------------------------
     def build(self) -> Version:
@@ -195,7 +228,7 @@ class _Compiler:
             policy=d["policy"], version=str(d["version"]), title=d["title"], source=d["source"],
             published=published, effective_from=effective, assumed=tuple(d.get("assumed") or ()),
             notes=tuple(d.get("notes") or ()), facts_schema=d["facts_schema"], facts_validator=validator,
-            facts_fast_check=compile_schema(self.facts_schema) if self.facts_schema is not None else None,
+            facts_fast_check=self.facts_fast,
             as_of_default=as_of, parameters=self.params, tables=self.tables, maps=self.maps, root=root, scopes=self.scopes,
             plan=plan, conditions=conditions, result=result,
             digest="sha256:" + hashlib.sha256(self.raw + b"".join(sh.raw for sh in self.shared)).hexdigest(),
@@ -208,13 +241,12 @@ class _Compiler:
             candidate = Path(folder) / name
             if candidate.is_file():
                 try:
-                    schema = schemacheck.load_schema(candidate)
-                    schemacheck.validator_for(schema).check_schema(schema)
+                    schema, validator, fast = _facts_schema_file(candidate, self.check_schemas)
                 except Exception as exc:  # a broken schema file is a rule error, said plainly
                     self.ctx.error(("facts_schema",), f"facts schema {candidate} cannot be used: {str(exc).splitlines()[0]}")
                     return None
-                self.facts_schema = schema
-                return schemacheck.validator_for(schema)
+                self.facts_schema, self.facts_fast = schema, fast
+                return validator
         self.ctx.error(("facts_schema",), f"facts schema '{name}' not found in {', '.join(str(f) for f in self.schema_dirs)}")
         return None
 

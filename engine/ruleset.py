@@ -155,9 +155,11 @@ def _shared_validator(rule_schema: dict):
     return schemacheck.validator_for({**rule_schema["$defs"]["shared_file"], "$defs": rule_schema["$defs"]})
 
 
-def load_rules(path: str | os.PathLike | None = None) -> RuleSet:
+def load_rules(path: str | os.PathLike | None = None, *, check_schemas: bool = True) -> RuleSet:
     """Load and check every rule file under path (default: the shipped rules or $POLICY_RULES).
-    All or nothing: any error in any file raises RuleError listing every error found."""
+    All or nothing: any error in any file raises RuleError listing every error found.
+    check_schemas=False skips checking the facts schemas themselves against JSON Schema
+    (a decision only uses them; `policy validate` checks them)."""
     root = Path(path) if path is not None else default_rules_dir()
     if not root.is_dir():
         raise UsageError(Diagnostic(str(root), "rules folder not found"))
@@ -183,7 +185,7 @@ def load_rules(path: str | os.PathLike | None = None) -> RuleSet:
                                                  "or it is never read"))
     for file in rule_files(root):
         try:
-            v = compile_file(file, _display(file), rule_validator, schema_dirs, shared)
+            v = compile_file(file, _display(file), rule_validator, schema_dirs, shared, check_schemas)
         except PolicyError as exc:
             errors.extend(exc.diagnostics)
             continue

@@ -139,3 +139,13 @@ def test_policy_test_reports_a_failing_case(capsys, tmp_path):
     assert code == 1
     assert "result.fee: expected '499.99', found '500.00'" in out
     assert out.splitlines()[-1] == f"cases: {CASE_RUNS - 1} passed, 1 failed"
+
+
+def test_validate_checks_the_facts_schemas_themselves(capsys, tmp_path):
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    shutil.copytree(ROOT / "schemas", tmp_path / "schemas")
+    f = tmp_path / "schemas" / "msa-trading-terms.facts.json"
+    f.write_text(f.read_text().replace('"type": "object"', '"type": "objekt"', 1))
+    code, out, err = run(capsys, "validate", "--rules", str(tmp_path / "rules"))
+    assert code == 1
+    assert "msa-trading-terms.facts.json cannot be used: 'objekt' is not valid under any of the given schemas" in err

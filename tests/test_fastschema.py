@@ -64,3 +64,35 @@ def mutated(draw):
 def test_fast_check_agrees_with_jsonschema(sample):
     version, facts = sample
     assert version.facts_fast_check(facts) == version.facts_validator.is_valid(facts)
+
+
+RULE_DOCS = []
+for _file in sorted((ROOT / "rules").glob("*/*.yaml")):
+    from engine.yamlsrc import load_yaml
+    RULE_DOCS.append(load_yaml(_file.read_bytes(), _file.name).data)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.data())
+def test_rule_file_fast_check_agrees_with_jsonschema(data):
+    from engine import schemacheck
+    from engine.compiler import compile_schema
+    from engine.ruleset import shipped_dir
+    schema = schemacheck.load_schema(shipped_dir("schemas") / "rule-file.schema.json")
+    fast, validator = compile_schema(schema), schemacheck.validator_for(schema)
+    doc = copy.deepcopy(data.draw(st.sampled_from(RULE_DOCS)))
+    for _ in range(data.draw(st.integers(0, 3))):
+        where = data.draw(st.sampled_from(list(paths(doc))))
+        if not where:
+            continue
+        parent = doc
+        for part in where[:-1]:
+            parent = parent[part]
+        action = data.draw(st.sampled_from(["replace", "delete", "add"]))
+        if action == "replace":
+            parent[where[-1]] = data.draw(leaves)
+        elif action == "delete":
+            del parent[where[-1]]
+        elif isinstance(parent, dict):
+            parent[data.draw(st.sampled_from(["extra", "value", "expr", "from", "band", "code"]))] = data.draw(leaves)
+    assert fast(doc) == validator.is_valid(doc)

@@ -4,5 +4,5 @@ from __future__ import annotations
 from ..ruleset import RuleSet, load_rules
 
 
-def rules_from(args) -> RuleSet:
-    return load_rules(args.rules)
+def rules_from(args, check_schemas: bool = True) -> RuleSet:
+    return load_rules(args.rules, check_schemas=check_schemas)

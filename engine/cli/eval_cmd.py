@@ -34,7 +34,7 @@ def read_facts(name: str) -> tuple[bytes, str]:
 
 
 def run(args) -> int:
-    rules = rules_from(args)
+    rules = rules_from(args, check_schemas=False)   # `policy validate` checks the schemas themselves
     rules.versions(args.policy)   # unknown policy: say so before reading facts
     if args.batch is not None:
         return run_batch(rules, args)
