@@ -10,7 +10,7 @@ from .errors import (Diagnostic, EvaluationError, FactsError, NoVersionError, Po
                      UsageError)
 from .ruleset import RuleSet, load_rules
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 __all__ = ["load_rules", "RuleSet", "Decision", "Diagnostic", "PolicyError", "RuleError", "FactsError",
            "UsageError", "NoVersionError", "EvaluationError", "__version__"]

@@ -281,11 +281,25 @@ def _convert(inp: Input, value, where, errors):
 def _read_inputs(scope: Scope, obj, path, errors):
     values = {}
     for inp in scope.inputs.values():
-        found, raw = _get(obj, inp.path)
-        if not found:
-            values[inp.name] = inp.default
-            continue
-        values[inp.name] = _convert(inp, raw, path + inp.path, errors)
+        ipath = inp.path
+        if len(ipath) == 1:   # the common case: a field of this object
+            if type(obj) is not dict or ipath[0] not in obj:
+                values[inp.name] = inp.default
+                continue
+            raw = obj[ipath[0]]
+        else:
+            found, raw = _get(obj, ipath)
+            if not found:
+                values[inp.name] = inp.default
+                continue
+        kind = inp.type
+        if kind == "decimal" and type(raw) is str:   # the common case, already checked by the schema
+            try:
+                values[inp.name] = Decimal(raw)
+                continue
+            except ArithmeticError:
+                pass
+        values[inp.name] = _convert(inp, raw, path + ipath, errors)
     return values
 
 
@@ -355,8 +369,8 @@ def build_items(version: Version, facts: dict, name: str):
                 values = _read_inputs(child, element, epath, errors)
                 if child.key:
                     key = values.get(child.key)
-                    kpath = schemacheck.json_path(epath + (child.key,))
                     if key in seen:
+                        kpath = schemacheck.json_path(epath + (child.key,))
                         errors.append(f"{kpath}: {schemacheck.show(str(key))} appears twice "
                                       f"(first at {schemacheck.json_path(base + (seen[key],))})")
                         continue

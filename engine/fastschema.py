@@ -86,6 +86,12 @@ def compile_schema(root: dict):
             names = arg if isinstance(arg, list) else [arg]
             for n in names:
                 _is_type(None, n)   # unsupported names fail here, at compile time
+            if len(names) == 1:
+                exact = {"string": str, "object": dict, "array": list, "boolean": bool}.get(names[0])
+                if exact is not None and exact is not bool:
+                    return lambda v: isinstance(v, exact)
+                name = names[0]
+                return lambda v: _is_type(v, name)
             return lambda v: any(_is_type(v, n) for n in names)
         if key == "$ref":
             return ref(arg)
