@@ -8,9 +8,9 @@
 from .decision import Decision
 from .errors import (Diagnostic, EvaluationError, FactsError, NoVersionError, PolicyError, RuleError,
                      UsageError)
-from .ruleset import RuleSet, load_rules
+from .ruleset import RuleSet, RuleStore, load_rules
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"
 
-__all__ = ["load_rules", "RuleSet", "Decision", "Diagnostic", "PolicyError", "RuleError", "FactsError",
+__all__ = ["load_rules", "RuleSet", "RuleStore", "Decision", "Diagnostic", "PolicyError", "RuleError", "FactsError",
            "UsageError", "NoVersionError", "EvaluationError", "__version__"]

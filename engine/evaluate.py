@@ -3,7 +3,9 @@ conditions, then the result. Every formula's value is traced with what it read."
 from __future__ import annotations
 
 import decimal
+import os
 import string
+import time
 from decimal import Decimal
 
 from . import schemacheck
@@ -136,15 +138,34 @@ def trace_entries(raw) -> list[dict]:
     return out
 
 
-def run(version: Version, root: Item, items_by_scope: dict, warnings: list):
-    """-> (result, trace, warnings, indexes of the conditions raised). Raises EvaluationError."""
+DEFAULT_TIME_LIMIT = 10.0   # seconds a decision may take (POLICY_TIME_LIMIT overrides)
+
+
+def _seconds(text) -> float:
+    try:
+        return DEFAULT_TIME_LIMIT if text is None else max(0.0, int(text) if text.isdigit() else DEFAULT_TIME_LIMIT)
+    except (AttributeError, ValueError):
+        return DEFAULT_TIME_LIMIT
+
+
+def run(version: Version, root: Item, items_by_scope: dict, warnings: list, time_limit: float | None = None):
+    """-> (result, trace, warnings, indexes of the conditions raised). Raises EvaluationError,
+    also when the decision takes longer than time_limit seconds (each step is bounded: no
+    loops but over the facts, exponents and precision capped; the limit is checked between
+    formulas)."""
     params = version.parameters
     trace: list = []   # (formula, item, value, details, readers): see trace_entries
+    # seconds, not money: a float is the clock's own type
+    limit = time_limit if time_limit is not None else _seconds(os.environ.get("POLICY_TIME_LIMIT"))
+    deadline = time.monotonic() + limit
     with decimal.localcontext(CONTEXT):
         for f in version.plan:
             names_of, parts = version.readers[id(f)], version.bound[id(f)]
             for item in items_by_scope.get(f.scope, ()):
                 _run_formula(f, item, parts, names_of, trace, warnings)
+            if time.monotonic() > deadline:
+                raise EvaluationError(Diagnostic(f.where, f"the decision took longer than the limit of {limit:g} s "
+                                                          f"(at formula '{f.name}')"))
         violations, bad_facts, fired = [], [], []
         for index, cond in enumerate(version.conditions):
             scope = version.scopes[cond.scope]

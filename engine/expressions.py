@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal, DivisionByZero, InvalidOperation, Overflow
 
@@ -224,7 +225,9 @@ def parse(text: str, collections=frozenset()) -> Expression:
     if len(text) > MAX_LENGTH:
         raise ExpressionSyntaxError(f"expression is longer than {MAX_LENGTH} characters")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():   # Python's own hints ("invalid decimal literal") go
+            warnings.simplefilter("ignore")   # to stderr otherwise; our message says what is wrong
+            tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         col = (exc.offset or 1) - 1 + (len(text) - len(text.lstrip()))
         raise ExpressionSyntaxError(f"invalid expression: {exc.msg}", col) from None
@@ -257,6 +260,14 @@ def parse(text: str, collections=frozenset()) -> Expression:
                 return ast.copy_location(ast.Constant(Decimal(source)), node)
             raise ExpressionSyntaxError(f"literal {ast.get_source_segment(stripped, node)} is not allowed",
                                         lead + node.col_offset)
+
+        def visit_BinOp(self, node):
+            node = self.generic_visit(node)
+            right = node.right
+            if isinstance(node.op, ast.Div) and isinstance(right, ast.Constant) and not isinstance(right.value, (bool, str)) \
+                    and right.value is not None and right.value == 0:
+                raise ExpressionSyntaxError("division by zero: the divisor is the number 0", lead + right.col_offset)
+            return node
 
         def visit_Attribute(self, node):
             if isinstance(node.value, ast.Name) and node.value.id in collections and not node.attr.startswith("_"):

@@ -60,7 +60,7 @@ class RuleSet:
 
     def evaluate(self, policy: str, facts, *, as_of: date | str | None = None,
                  known_at: datetime | str | None = None, version: str | None = None,
-                 facts_name: str = "facts") -> Decision:
+                 facts_name: str = "facts", time_limit: float | None = None) -> Decision:
         """One decision. `facts` is a dict (floats are read from their shortest text) or JSON text.
         Raises FactsError, UsageError / NoVersionError, EvaluationError."""
         all_versions = list(self.versions(policy))
@@ -79,7 +79,7 @@ class RuleSet:
         if as_of is None:
             as_of = _as_of_from(chosen, root.values) or known_at.date()
         try:
-            result, trace, warnings, raised = run(chosen, root, items, warnings)
+            result, trace, warnings, raised = run(chosen, root, items, warnings, time_limit)
         except FactsError as exc:   # found while evaluating: name the facts file too
             raise FactsError([Diagnostic(d.where or facts_name, d.message) for d in exc.diagnostics]) from None
         return Decision(chosen, as_of, known_at, result, trace, warnings, raised)
@@ -97,6 +97,32 @@ class RuleSet:
         values = facts_mod.read_top_inputs(newest, data, facts_name,
                                            [r.target for r in newest.as_of_default.refs if r.kind == "value"])
         return _as_of_from(newest, values) or known_at.date()
+
+
+class RuleStore:
+    """For services: the rule set in use, and safe reloads. A reload is all or nothing: a
+    rule set that does not load whole is refused with its errors, and the last good one
+    keeps answering. Reading `current` is atomic, so requests never see half a reload."""
+
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = path
+        self._current = load_rules(path)
+
+    @property
+    def current(self) -> RuleSet:
+        return self._current
+
+    def reload(self) -> list[Diagnostic]:
+        """Load the rules again. [] when the new set is in use; its errors when it was refused."""
+        try:
+            fresh = load_rules(self.path)
+        except PolicyError as exc:
+            return list(exc.diagnostics)
+        self._current = fresh
+        return []
+
+    def evaluate(self, policy: str, facts, **kwargs) -> Decision:
+        return self._current.evaluate(policy, facts, **kwargs)
 
 
 def _as_of_from(version: Version, values) -> date | None:

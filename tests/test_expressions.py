@@ -108,7 +108,7 @@ def test_size_is_bounded():
 
 
 @pytest.mark.parametrize("text, names", [
-    ("1 / 0", {}), ("a / b", {"a": Decimal(0), "b": Decimal(0)}),
+    ("1 / (2 - 2)", {}), ("a / b", {"a": Decimal(0), "b": Decimal(0)}),
     ("a / b", {"a": Decimal(1), "b": Decimal("0.0")}),
 ])
 def test_division_by_zero_is_an_evaluation_error(text, names):
