@@ -11,29 +11,32 @@ from .model import Version
 from .versions import fmt_ts
 
 
-def to_plain(value):
-    """JSON-ready data: Decimals as plain strings (never exponents), dates as ISO text."""
+def _scalar(value):
+    """Decimals as plain strings (never exponents), timestamps and dates as ISO text."""
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, datetime):
         return fmt_ts(value)
     if isinstance(value, date):
         return value.isoformat()
+    return value
+
+
+def to_plain(value):
+    """JSON-ready data, as to_json writes it."""
     if isinstance(value, dict):
         return {str(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_plain(v) for v in value]
-    return value
+    return _scalar(value)
 
 
 def _json_default(value):
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime):
-        return fmt_ts(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON")
+    """The JSON encoder's hook for what it cannot write itself."""
+    plain = _scalar(value)
+    if plain is value:
+        raise TypeError(f"{type(value).__name__} is not JSON")
+    return plain
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,8 @@ def test_every_case_has_an_expectation():
     assert set(FACTS_XFAIL) <= {p.stem for p in BAD.glob("facts/*.json")}
 
 
-@pytest.mark.parametrize("src", _cases("rules", "yaml", RULE_XFAIL))
-def test_bad_rule_file(src, tmp_path, monkeypatch, capsys):
+def validate_as_msa_fee_revision(src, tmp_path, monkeypatch, capsys):
+    """`policy validate` on a rules folder whose only file is src, as msa-fee/2024-06-11.yaml."""
     folder = tmp_path / "rules" / "msa-fee"
     folder.mkdir(parents=True)
     shutil.copyfile(src, folder / "2024-06-11.yaml")
@@ -48,6 +48,12 @@ def test_bad_rule_file(src, tmp_path, monkeypatch, capsys):
     code = main(["validate", "--rules", str(tmp_path / "rules")])
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
+    return code, out, err
+
+
+@pytest.mark.parametrize("src", _cases("rules", "yaml", RULE_XFAIL))
+def test_bad_rule_file(src, tmp_path, monkeypatch, capsys):
+    code, out, err = validate_as_msa_fee_revision(src, tmp_path, monkeypatch, capsys)
     assert code == 1
     assert err.splitlines() == _expected(src)
 
@@ -71,12 +77,6 @@ def test_bad_facts(src, monkeypatch, capsys):
 @pytest.mark.parametrize("src", _cases("warnings", "yaml", {}))
 def test_rule_file_warning(src, tmp_path, monkeypatch, capsys):
     """Suspicious but not wrong: validate passes (exit 0) and prints the warning."""
-    folder = tmp_path / "rules" / "msa-fee"
-    folder.mkdir(parents=True)
-    shutil.copyfile(src, folder / "2024-06-11.yaml")
-    shutil.copytree(ROOT / "schemas", tmp_path / "schemas")
-    monkeypatch.chdir(tmp_path / "rules")
-    code = main(["validate", "--rules", str(tmp_path / "rules")])
-    out, err = capsys.readouterr()
+    code, out, err = validate_as_msa_fee_revision(src, tmp_path, monkeypatch, capsys)
     assert (code, err) == (0, "")
     assert [line for line in out.splitlines() if ": warning: " in line] == _expected(src)
