@@ -112,13 +112,22 @@ def _or_none(fn):
 
 
 def _one_per_place(errors: list[Diagnostic]) -> list[Diagnostic]:
-    """The first error at each file:line:col: a later one there is a knock-on of it."""
+    """The first error at each file:line:col (a later one there is a knock-on of it), in
+    the order of the file."""
     seen, out = set(), []
     for e in errors:
         if e.where not in seen:
             seen.add(e.where)
             out.append(e)
-    return out
+    return sorted(out, key=_position)
+
+
+def _position(d: Diagnostic):
+    parts = d.where.rsplit(":", 2)
+    try:
+        return (parts[0], int(parts[1]), int(parts[2]))
+    except (IndexError, ValueError):
+        return (d.where, 0, 0)
 
 
 @dataclass(frozen=True)
