@@ -5,9 +5,18 @@ write (required keys, plain decimals, duplicate and out-of-month dates); no trac
 from __future__ import annotations
 
 import calendar
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 
 CENT, BASIS_POINT, SATOSHI = Decimal("0.01"), Decimal("0.0001"), Decimal("0.00000001")
+
+
+def sixty_digits(fn):
+    """The engine's documented precision (60 significant digits), so both round alike."""
+    def wrapper(facts):
+        with localcontext(prec=60):
+            return fn(facts)
+    wrapper.__name__ = fn.__name__
+    return wrapper
 ZERO = Decimal(0)
 
 
@@ -36,6 +45,7 @@ def _month_days(month: str) -> tuple[int, int, int]:
     return year, mon, calendar.monthrange(year, mon)[1]
 
 
+@sixty_digits
 def msa_fee_2024_06_04(facts: dict) -> dict:
     month = facts["month"]
     year, mon, days = _month_days(month)
@@ -88,6 +98,7 @@ def _state(ltv, previous):
     return "margin_call" if ltv >= CALL else "normal"
 
 
+@sixty_digits
 def ltv_2024_12_05(facts: dict) -> dict:
     prices = {k: dec(v) for k, v in facts["index_prices"].items()}
     loan = facts["loan"]
@@ -162,6 +173,7 @@ def ltv_2024_12_05(facts: dict) -> dict:
 
 
 # -- portfolio-margin-eligibility 2024-12-03 ---------------------------------------------
+@sixty_digits
 def pm_eligibility_2024_12_03(facts: dict) -> dict:
     vip, spot, futures = facts["vip_level"], dec(facts["spot_volume_30d"]), dec(facts["futures_volume_30d"])
     balance = sum((dec(v) for v in facts["wallet_balances"].values()), ZERO)

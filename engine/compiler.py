@@ -5,16 +5,17 @@ with file:line:col.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import re
 import string
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 from pathlib import Path
 
 from . import schemacheck
-from .errors import Diagnostic, RuleError, did_you_mean
+from .errors import Diagnostic, PolicyError, RuleError, did_you_mean
 from .expressions import ExpressionSyntaxError, parse
 from .fastschema import compile_schema
 from .functions import FUNCTIONS
@@ -24,6 +25,9 @@ from .yamlsrc import Source, load_yaml
 
 ROUNDING_MODES = {"half_up": "ROUND_HALF_UP", "half_even": "ROUND_HALF_EVEN", "half_down": "ROUND_HALF_DOWN",
                   "down": "ROUND_DOWN", "up": "ROUND_UP", "floor": "ROUND_FLOOR", "ceiling": "ROUND_CEILING"}
+
+
+_LOAD_CONTEXT = Context(prec=60, Emax=999_999, Emin=-999_999, traps=[InvalidOperation, DivisionByZero, Overflow])
 
 
 class _Ctx:
@@ -269,7 +273,8 @@ class _Compiler:
                 value = Decimal(value)   # numbers from rule data are Decimal, whole or not
             elif isinstance(value, list):
                 value = tuple(value)
-            elif isinstance(value, str) and re.fullmatch(r"-?[0-9][0-9.,_ ]*%?", value.strip()):
+            elif isinstance(value, str) and re.fullmatch(r"-?[0-9][0-9.,_ ]*%?|[-+]?(nan|inf|infinity)", value.strip(),
+                                                         re.IGNORECASE):
                 self.warnings.append(self.ctx.src.diag(("parameters", name, "value"),
                     f"parameter '{name}' is the text {value!r}; for a number write it without quotes"
                     + (" and as a fraction (0.002% is 0.00002)" if value.strip().endswith("%") else "")))
@@ -495,7 +500,52 @@ class _Compiler:
                 self.ctx.errors.append(Diagnostic(where, message))
                 continue
             refs.append(ref)
+        self._check_arithmetic(expr, {r.name: r for r in refs}, at, owner, str(text))
         return expr, tuple(refs)
+
+    _ARITHMETIC = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.USub: "-",
+                   ast.UAdd: "+"}
+
+    def _check_arithmetic(self, expr, refs: dict, at, owner: str, text: str):
+        """What can be known at load: arithmetic on text, true/false or null (a literal, or an
+        input or parameter of another kind), and arithmetic on literals alone, which is
+        worked out now so that its errors (a huge power) are load errors."""
+        from .expressions import OPERATORS
+
+        def operand_problem(node):
+            if isinstance(node, ast.Constant) and not isinstance(node.value, Decimal):
+                return f"{node.value!r}"
+            if isinstance(node, ast.Name) and node.id in refs:
+                ref = refs[node.id]
+                if ref.kind == "param" and not isinstance(self.params[ref.target].value, Decimal):
+                    return f"parameter '{ref.name}' ({self.params[ref.target].value!r})"
+                if ref.kind == "value":
+                    inp = self.scopes[ref.child].inputs.get(ref.target)
+                    if inp is not None and inp.type not in ("decimal", "integer"):
+                        return f"'{ref.name}', an input of type {inp.type}"
+            return None
+
+        for node in ast.walk(expr.tree):
+            if isinstance(node, ast.BinOp) and type(node.op) in self._ARITHMETIC:
+                operands = (node.left, node.right)
+            elif isinstance(node, ast.UnaryOp) and type(node.op) in self._ARITHMETIC:
+                operands = (node.operand,)
+            else:
+                continue
+            symbol = self._ARITHMETIC[type(node.op)]
+            problems = [p for p in map(operand_problem, operands) if p]
+            col = getattr(node, "col_offset", 0) + len(text) - len(text.lstrip())
+            if problems:
+                self.ctx.errors.append(Diagnostic(self.ctx.expr_where(at, col),
+                                                  f"{owner}: '{symbol}' needs numbers, not {problems[0]}"))
+                continue
+            if all(isinstance(o, ast.Constant) for o in operands):
+                try:
+                    with localcontext(_LOAD_CONTEXT):
+                        OPERATORS[type(node.op)](*(o.value for o in operands))
+                except Exception as exc:  # the same error evaluation would raise, found now
+                    message = exc.diagnostics[0].message if isinstance(exc, PolicyError) else str(exc)
+                    self.ctx.errors.append(Diagnostic(self.ctx.expr_where(at, col), f"{owner}: {message}"))
 
     def _formula(self, scope: Scope, name, spec, at) -> Formula:
         """Any kind of formula: its parts (expressions by role) are parsed and resolved here;
@@ -678,10 +728,14 @@ class _Compiler:
                                    f"{'!' + conversion if conversion else ''}}}")
                 continue
             if spec:
+                widths = [int(n) for n in re.findall(r"[0-9]+", spec)]
                 try:
                     format(Decimal("1.5"), spec)
+                    if any(n > 60 for n in widths):
+                        raise ValueError
                 except ValueError:
-                    self.ctx.error(at, f"'{{{field}:{spec}}}': '{spec}' is not a number format such as ',.2f'")
+                    self.ctx.error(at, f"'{{{field}:{spec}}}': '{spec}' is not a number format such as ',.2f' "
+                                       "(widths and precisions up to 60)")
             names.append(field)
         return names
 

@@ -14,7 +14,7 @@ from .versions import fmt_ts
 def _scalar(value):
     """Decimals as plain strings (never exponents), timestamps and dates as ISO text."""
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return format(value.copy_abs() if value.is_zero() else value, "f")   # never '-0'
     if isinstance(value, datetime):
         return fmt_ts(value)
     if isinstance(value, date):
@@ -132,15 +132,39 @@ def render_text(d: Decision) -> str:
         if isinstance(line, tuple):
             entry, values = collapsed[line]
             parent, coll, name = line
-            total = num(sum(values)) if all(isinstance(x, (Decimal, int)) for x in values) else "-"
-            out.append(f"  {parent}.{coll}[*].{name} = {entry.get('expr', entry.get('of'))}: "
-                       f"{len(values)} items, sum {total}")
+            out.append(f"  {parent}.{coll}[*].{name} = {_definition(entry)}: {_summary(values)}")
         else:
             out.append(line)
     if d.warnings:
         out += ["", "warnings"]
         out += [f"  {w.get('path', '') + ': ' if w.get('path') else ''}{w['message']} [{w['code']}]" for w in d.warnings]
     return "\n".join(out) + "\n"
+
+
+def _definition(entry) -> str:
+    """How a traced value was defined, in one phrase."""
+    if "expr" in entry:
+        return entry["expr"]
+    if "tiers" in entry:
+        return f"table {entry['tiers']} ({entry['method']}) of {entry['of']}"
+    if "map" in entry:
+        return f"map {entry['map']}"
+    if "switch" in entry:
+        return "a switch"
+    if "bands" in entry:
+        return f"bands {' < '.join(entry['bands'])}"
+    return "?"
+
+
+def _summary(values) -> str:
+    """Values of many items: listed when few, else their count and range."""
+    if len(values) <= 4:
+        return ", ".join(num(v) for v in values)
+    if all(isinstance(v, (Decimal, int)) and not isinstance(v, bool) for v in values):
+        total = f", total {num(sum(values))}"
+        return f"{len(values)} items from {num(min(values))} to {num(max(values))}{total}"
+    distinct = list(dict.fromkeys(num(v) for v in values))
+    return f"{len(values)} items: " + ", ".join(distinct[:4]) + (" ..." if len(distinct) > 4 else "")
 
 
 def _entry_lines(entry) -> list[str]:

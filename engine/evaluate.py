@@ -138,38 +138,54 @@ def trace_entries(raw) -> list[dict]:
     return out
 
 
-DEFAULT_TIME_LIMIT = 10.0   # seconds a decision may take (POLICY_TIME_LIMIT overrides)
+DEFAULT_TIME_LIMIT = Decimal(10)   # seconds a decision may take (POLICY_TIME_LIMIT overrides)
 
 
-def _seconds(text) -> float:
+class Deadline:
+    """When a decision must be done by: checked between its stages, between formulas, and
+    every few hundred items, so that no facts or rules make it run on (the steps between
+    checks are bounded: no loops but over the facts, exponents and precision capped)."""
+
+    def __init__(self, seconds=None):
+        if seconds is None:
+            seconds = _seconds(os.environ.get("POLICY_TIME_LIMIT"))
+        self.limit = Decimal(str(seconds)) if not isinstance(seconds, Decimal) else seconds
+        self.at_ns = time.monotonic_ns() + int(self.limit * 1_000_000_000)
+
+    def check(self, where: str = "", what: str = "") -> None:
+        if time.monotonic_ns() > self.at_ns:
+            raise EvaluationError(Diagnostic(where, f"the decision took longer than the limit of {self.limit} s"
+                                                    + (f" ({what})" if what else "")))
+
+
+def _seconds(text) -> Decimal:
+    """POLICY_TIME_LIMIT: seconds, a plain decimal such as 2 or 0.5 (anything else: the default)."""
     try:
-        return DEFAULT_TIME_LIMIT if text is None else max(0.0, int(text) if text.isdigit() else DEFAULT_TIME_LIMIT)
-    except (AttributeError, ValueError):
+        value = Decimal(text) if text is not None else DEFAULT_TIME_LIMIT
+        return value if value.is_finite() and value >= 0 else DEFAULT_TIME_LIMIT
+    except ArithmeticError:
         return DEFAULT_TIME_LIMIT
 
 
-def run(version: Version, root: Item, items_by_scope: dict, warnings: list, time_limit: float | None = None):
+def run(version: Version, root: Item, items_by_scope: dict, warnings: list, deadline: "Deadline | None" = None):
     """-> (result, trace, warnings, indexes of the conditions raised). Raises EvaluationError,
-    also when the decision takes longer than time_limit seconds (each step is bounded: no
-    loops but over the facts, exponents and precision capped; the limit is checked between
-    formulas)."""
+    also past the deadline."""
     params = version.parameters
     trace: list = []   # (formula, item, value, details, readers): see trace_entries
-    # seconds, not money: a float is the clock's own type
-    limit = time_limit if time_limit is not None else _seconds(os.environ.get("POLICY_TIME_LIMIT"))
-    deadline = time.monotonic() + limit
+    deadline = deadline or Deadline()
     with decimal.localcontext(CONTEXT):
         for f in version.plan:
             names_of, parts = version.readers[id(f)], version.bound[id(f)]
-            for item in items_by_scope.get(f.scope, ()):
+            for count, item in enumerate(items_by_scope.get(f.scope, ()), 1):
                 _run_formula(f, item, parts, names_of, trace, warnings)
-            if time.monotonic() > deadline:
-                raise EvaluationError(Diagnostic(f.where, f"the decision took longer than the limit of {limit:g} s "
-                                                          f"(at formula '{f.name}')"))
+                if not count % 256:
+                    deadline.check(f.where, f"at formula '{f.name}'")
+            deadline.check(f.where, f"at formula '{f.name}'")
         violations, bad_facts, fired = [], [], []
         for index, cond in enumerate(version.conditions):
             scope = version.scopes[cond.scope]
             when = version.bound[id(cond)]
+            deadline.check(cond.where, f"at condition {cond.code}")
             for item in items_by_scope.get(cond.scope, ()):
                 try:
                     raised = when(item)

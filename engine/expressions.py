@@ -274,9 +274,12 @@ def parse(text: str, collections=frozenset()) -> Expression:
                 name = f"{node.value.id}.{node.attr}"
                 names.append((name, lead + node.col_offset))
                 return ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
-            raise ExpressionSyntaxError(
-                "'.' reads a field of a child collection (collection.field); "
-                f"'{ast.get_source_segment(stripped, node)}' is not one", lead + node.col_offset)
+            if isinstance(node.value, ast.Name) and not node.attr.startswith("_"):
+                raise ExpressionSyntaxError(
+                    "'.' reads a field of a child collection (collection.field); "
+                    f"'{ast.get_source_segment(stripped, node)}' is not one", lead + node.col_offset)
+            raise ExpressionSyntaxError(f"attribute access ('.{node.attr}') is not allowed in an expression",
+                                        lead + node.col_offset)
 
         def visit_Name(self, node):
             names.append((node.id, lead + node.col_offset))

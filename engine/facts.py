@@ -135,8 +135,13 @@ def clean(data, name: str):
             errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: nested deeper than {MAX_DEPTH} levels"))
             return None
         if isinstance(value, _BadNumber):
-            errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: expected a decimal number in plain "
-                                           f"notation (digits, optional '-' and '.'), found {value.text}"))
+            if _PLAIN.match(value.text):   # plain, only too long
+                problem = decimal_problem(Decimal(value.text)) or f"more than {MAX_INT_DIGITS} digits"
+                errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: {problem}"))
+            else:
+                shown = value.text if len(value.text) <= 30 else value.text[:27] + "..."
+                errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: expected a decimal number in plain "
+                                               f"notation (digits, optional '-' and '.'), found {shown}"))
             return None
         if isinstance(value, float):
             if not math.isfinite(value):

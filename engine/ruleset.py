@@ -11,7 +11,7 @@ from . import schemacheck, versions
 from .compiler import Shared, compile_file, compile_shared
 from .decision import Decision
 from .errors import Diagnostic, FactsError, PolicyError, RuleError, UsageError, did_you_mean
-from .evaluate import run
+from .evaluate import Deadline, run
 from .model import Version
 
 _HERE = Path(__file__).resolve().parent
@@ -60,9 +60,10 @@ class RuleSet:
 
     def evaluate(self, policy: str, facts, *, as_of: date | str | None = None,
                  known_at: datetime | str | None = None, version: str | None = None,
-                 facts_name: str = "facts", time_limit: float | None = None) -> Decision:
+                 facts_name: str = "facts", time_limit=None) -> Decision:
         """One decision. `facts` is a dict (floats are read from their shortest text) or JSON text.
         Raises FactsError, UsageError / NoVersionError, EvaluationError."""
+        deadline = Deadline(time_limit)   # seconds (a number or decimal text); None: POLICY_TIME_LIMIT or 10
         all_versions = list(self.versions(policy))
         known_at = _parse_known_at(known_at) if known_at is not None else _now()
         as_of = _parse_as_of(as_of) if as_of is not None else None
@@ -74,12 +75,15 @@ class RuleSet:
             if as_of is None:
                 as_of = self._default_as_of(policy, all_versions, data, known_at, facts_name)
             chosen = versions.select(policy, all_versions, as_of, known_at)
+        deadline.check("", "reading the facts")
         facts_mod.validate(chosen, data, facts_name)
+        deadline.check("", "checking the facts")
         root, items, warnings = facts_mod.build_items(chosen, data, facts_name)
+        deadline.check("", "reading the facts")
         if as_of is None:
             as_of = _as_of_from(chosen, root.values) or known_at.date()
         try:
-            result, trace, warnings, raised = run(chosen, root, items, warnings, time_limit)
+            result, trace, warnings, raised = run(chosen, root, items, warnings, deadline)
         except FactsError as exc:   # found while evaluating: name the facts file too
             raise FactsError([Diagnostic(d.where or facts_name, d.message) for d in exc.diagnostics]) from None
         return Decision(chosen, as_of, known_at, result, trace, warnings, raised)
@@ -209,6 +213,9 @@ def load_rules(path: str | os.PathLike | None = None, *, check_schemas: bool = T
     for file in sorted(root.glob("*/*.yml")) + sorted(root.glob("*/*/*.yml")):
         errors.append(Diagnostic(_display(file), "rule and case files end in .yaml; rename this .yml file "
                                                  "or it is never read"))
+    for odd in sorted(p for p in root.glob("*/*.yaml") if not p.is_file()):
+        errors.append(Diagnostic(_display(odd), "a folder where a rule file is expected: a version must be a "
+                                                "file (<policy>/<version>.yaml)"))
     for file in rule_files(root):
         try:
             v = compile_file(file, _display(file), rule_validator, schema_dirs, shared, check_schemas)
