@@ -10,10 +10,6 @@ from decimal import Decimal
 from .errors import EvaluationError
 
 
-def _expr(f, part, warn):
-    return part("expr"), {"expr": f.text}
-
-
 def _marginal(table, amount):
     """Progressive: each band [from, to) is charged at its own value."""
     total, rows = Decimal(0), []
@@ -95,4 +91,5 @@ def _bands(f, part, warn):
     return bands[index].name, {"bands": names, "of": value, "previous": previous, "why": why}
 
 
-KINDS = {"expr": _expr, "tiers": _tiers, "map": _map, "switch": _switch, "bands": _bands}
+# A plain expression ("expr") needs no entry: evaluate._run_formula runs it directly.
+KINDS = {"tiers": _tiers, "map": _map, "switch": _switch, "bands": _bands}

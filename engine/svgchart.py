@@ -30,6 +30,14 @@ def _label(v: Decimal) -> str:
     return f"{v.normalize():f}"
 
 
+def _ticks(lo: Decimal, hi: Decimal, step: Decimal):
+    """The multiples of step from lo to hi."""
+    tick = (lo / step).to_integral_value(rounding="ROUND_CEILING") * step
+    while tick <= hi:
+        yield tick
+        tick += step
+
+
 def line_chart(series: dict, x_label: str, y_label: str) -> str:
     xs = [x for pts in series.values() for x, _ in pts]
     ys = [y for pts in series.values() for _, y in pts]
@@ -50,18 +58,14 @@ def line_chart(series: dict, x_label: str, y_label: str) -> str:
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
            f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="system-ui, sans-serif" font-size="12">',
            f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="#fbfcfe" stroke="#99a"/>']
-    tick = (y_lo / y_step).to_integral_value(rounding="ROUND_CEILING") * y_step
-    while tick <= y_hi:
+    for tick in _ticks(y_lo, y_hi, y_step):
         y = py(tick)
         out.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + plot_w}" y2="{y:.1f}" stroke="#e3e6ec"/>')
         out.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{e(_label(tick))}</text>')
-        tick += y_step
-    tick = (x_lo / x_step).to_integral_value(rounding="ROUND_CEILING") * x_step
-    while tick <= x_hi:
+    for tick in _ticks(x_lo, x_hi, x_step):
         x = px(tick)
         out.append(f'<line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{TOP + plot_h}" stroke="#e3e6ec"/>')
         out.append(f'<text x="{x:.1f}" y="{TOP + plot_h + 16}" text-anchor="middle">{e(_label(tick))}</text>')
-        tick += x_step
     out.append(f'<text x="{LEFT + plot_w / 2}" y="{HEIGHT - 18}" text-anchor="middle" font-size="13">{e(x_label)}</text>')
     out.append(f'<text transform="translate(18 {TOP + plot_h / 2}) rotate(-90)" text-anchor="middle" '
                f'font-size="13">{e(y_label)}</text>')
