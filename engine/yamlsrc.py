@@ -115,6 +115,21 @@ def _char_at(text: str, line: int, col: int) -> str:
     return lines[line][col] if line < len(lines) and col < len(lines[line]) else ""
 
 
+def _events(text: str, loader, path: str):
+    """The parser's events, cut off at the first collection nested deeper than MAX_DEPTH
+    (so a nesting bomb stops there, whatever follows it)."""
+    depth = 0
+    for ev in yaml.parse(text, Loader=loader):
+        if isinstance(ev, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            if depth > MAX_DEPTH:
+                m = ev.start_mark
+                raise RuleError(Diagnostic(f"{path}:{m.line + 1}:{m.column + 1}", f"nesting deeper than {MAX_DEPTH} levels"))
+            depth += 1
+        elif isinstance(ev, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+        yield ev
+
+
 def load_yaml(text: str | bytes, path: str) -> Source:
     """Parse one YAML document strictly. Raises RuleError listing every problem found."""
     if isinstance(text, bytes):
@@ -133,7 +148,16 @@ def load_yaml(text: str | bytes, path: str) -> Source:
     styles: dict = {}
     spans: dict = {}
     try:
-        events = list(yaml.parse(text, Loader=_Loader))
+        try:
+            events = list(_events(text, _Loader, path))
+        except yaml.MarkedYAMLError as exc:
+            # libyaml has its own flow-nesting limit (about 1,000 levels, and the scanner
+            # reads ahead, so it speaks before the walk below sees level 65). Our limit
+            # must win whatever the library's: read the file again with PyYAML's
+            # pure-Python parser, which has none, and stop at our own level.
+            if "maximum nesting depth" not in str(exc.problem) or _Loader is yaml.SafeLoader:
+                raise
+            events = list(_events(text, yaml.SafeLoader, path))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path

@@ -142,6 +142,29 @@ def test_nesting_is_bounded():
     assert refusals("[" * 66 + "]" * 66) == ["f.yaml:1:66: nesting deeper than 64 levels"]
     # a bomb of 10000 levels is refused at the 65th, without a RecursionError
     assert refusals("a: " + "[" * 10000 + "]" * 10000) == ["f.yaml:1:68: nesting deeper than 64 levels"]
+    assert refusals("a:\n" + "".join(" " * i + "- " + "\n" for i in range(0, 140, 2))) == \
+        ["f.yaml:66:129: nesting deeper than 64 levels"]   # block nesting, which no library limits
+
+
+def test_our_depth_limit_wins_over_the_yaml_librarys(monkeypatch):
+    """Whatever nesting limit the YAML library has (libyaml 0.2.5 in PyYAML 6.0.4 stops
+    flow nesting near 1,000 levels, reading ahead of the events), the message and its
+    position are the engine's own: simulate a library that stops at 10 levels."""
+    import yaml
+    from engine import yamlsrc
+    real = yaml.parse
+
+    def strict_library(text, Loader):
+        depth = 0
+        for ev in real(text, Loader=Loader):
+            if Loader is yamlsrc._Loader and isinstance(ev, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > 10:
+                    raise yaml.scanner.ScannerError(None, None, "exceeded maximum nesting depth", ev.start_mark)
+            yield ev
+    monkeypatch.setattr(yaml, "parse", strict_library)
+    assert refusals("a: " + "[" * 200 + "]" * 200) == ["f.yaml:1:68: nesting deeper than 64 levels"]
+    assert load_yaml("a: " + "[" * 30 + "]" * 30, "f.yaml").data is not None
 
 
 def test_hex_with_letters_is_refused():
