@@ -8,7 +8,6 @@ other keyword gets no fast check (None), and jsonschema runs every time.
 """
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from . import schemacheck
@@ -156,7 +155,7 @@ def compile_schema(root: dict):
         if key == "const":
             return lambda v: _equal(v, arg)
         if key == "pattern":
-            rx = re.compile(arg)
+            rx = schemacheck.ecma_regex(arg)
             return lambda v: not isinstance(v, str) or rx.search(v) is not None
         if key == "minLength":
             return lambda v: not isinstance(v, str) or len(v) >= arg

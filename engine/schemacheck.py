@@ -39,6 +39,56 @@ def _is_datetime(value) -> bool:
 _FORMAT_CHECKS = {"date": _is_date, "date-time": _is_datetime}
 
 
+# ECMA-262 (JSON Schema's regex dialect) and Python's re differ where it matters for
+# facts: Python's `$` also matches before a trailing newline ("2000000\n" would pass
+# ^[0-9]+$), and its \d and \w take every Unicode digit and letter. A pattern is
+# translated once: `$` becomes \Z, \d and \w their ASCII classes, \s ECMA's spaces.
+_ECMA_SPACES = "\\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_ECMA_CLASSES = {"d": "0-9", "w": "A-Za-z0-9_", "s": _ECMA_SPACES}
+_ECMA_CACHE: dict = {}
+
+
+def ecma_regex(pattern: str):
+    """A compiled Python regex with the meaning the pattern has in ECMA-262 (unicode mode off,
+    no flags), for `search` as JSON Schema's `pattern` uses it."""
+    compiled = _ECMA_CACHE.get(pattern)
+    if compiled is None:
+        import re
+        out, i, in_class = [], 0, False
+        while i < len(pattern):
+            ch = pattern[i]
+            if ch == "\\" and i + 1 < len(pattern):
+                nxt = pattern[i + 1]
+                if nxt.lower() in _ECMA_CLASSES:
+                    chars = _ECMA_CLASSES[nxt.lower()]
+                    negated = nxt.isupper()
+                    if in_class and not negated:
+                        out.append(chars)
+                    elif in_class:   # a negated class inside a class: keep Python's (ASCII, below)
+                        out.append(ch + nxt)
+                    else:
+                        out.append(f"[{'^' if negated else ''}{chars}]")
+                else:
+                    out.append(ch + nxt)
+                i += 2
+                continue
+            if in_class:
+                in_class = ch != "]"
+            elif ch == "[":
+                in_class = True
+                if pattern[i + 1:i + 2] == "]":   # '[]' matches nothing in ECMA; Python reads ']' as a member
+                    out.append("(?!)")
+                    i += 2
+                    in_class = False
+                    continue
+            elif ch == "$":
+                ch = r"\Z"
+            out.append(ch)
+            i += 1
+        compiled = _ECMA_CACHE[pattern] = re.compile("".join(out), re.ASCII)
+    return compiled
+
+
 def format_ok(value: str, name: str) -> bool:
     """The format checks the validator uses, for the fast check too."""
     return _FORMAT_CHECKS[name](value)
@@ -62,8 +112,7 @@ class LazyValidator:
     @property
     def real(self):
         if self._real is None:
-            from jsonschema import Draft202012Validator
-            self._real = Draft202012Validator(self.schema, format_checker=_format_checker())
+            self._real = _ecma_validator_class()(self.schema, format_checker=_format_checker())
         return self._real
 
     def iter_errors(self, instance):
@@ -74,6 +123,22 @@ class LazyValidator:
 
     def check_schema(self, schema: dict) -> None:
         self.real.check_schema(schema)
+
+
+_VALIDATOR_CLASS = None
+
+
+def _ecma_validator_class():
+    """Draft 2020-12 with `pattern` matched as ECMA-262 matches it (jsonschema's own uses re.search)."""
+    global _VALIDATOR_CLASS
+    if _VALIDATOR_CLASS is None:
+        from jsonschema import Draft202012Validator, ValidationError, validators
+
+        def pattern(validator, patrn, instance, schema):
+            if validator.is_type(instance, "string") and not ecma_regex(patrn).search(instance):
+                yield ValidationError(f"{instance!r} does not match {patrn!r}")
+        _VALIDATOR_CLASS = validators.extend(Draft202012Validator, {"pattern": pattern})
+    return _VALIDATOR_CLASS
 
 
 def parse_timestamp(value: str) -> datetime:

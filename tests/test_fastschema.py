@@ -4,10 +4,13 @@ import copy
 import json
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from engine import load_rules
+from engine import schemacheck
 from engine.facts import clean
+from engine.fastschema import compile_schema
 
 from conftest import ROOT
 
@@ -24,7 +27,8 @@ for policy, versions in RULES.policies.items():
 leaves = st.one_of(st.none(), st.booleans(), st.integers(-20, 20), st.text(max_size=12),
                    st.decimals(min_value=-10, max_value=10, places=2, allow_nan=False),
                    st.sampled_from(["2024-07-01", "2024-02-30", "2024-07", "USDT", "spot", "maker", "-1", "0.5",
-                                    "portfolio_margin", "cross_margin_pro", "broker", "vip_loan", "1e5"]),
+                                    "portfolio_margin", "cross_margin_pro", "broker", "vip_loan", "1e5",
+                                    "USDT\n", "5\n", "2024-07\n", "\u0663"]),
                    st.just([]), st.just({}))
 
 
@@ -96,3 +100,21 @@ def test_rule_file_fast_check_agrees_with_jsonschema(data):
         elif isinstance(parent, dict):
             parent[data.draw(st.sampled_from(["extra", "value", "expr", "from", "band", "code"]))] = data.draw(leaves)
     assert fast(doc) == validator.is_valid(doc)
+
+
+@pytest.mark.parametrize("pattern, text, matches", [
+    ("^[0-9]+$", "2000000", True),
+    ("^[0-9]+$", "2000000\n", False),          # Python's $ would match before the newline
+    ("^[A-Z0-9]{2,12}$", "BTC\n", False),
+    ("^\\d+$", "\u0663", False),                # an Arabic-Indic digit: not \d in ECMA-262
+    ("^\\w+$", "\u00e9", False),
+    ("^[\\d.]+$", "1.5", True),
+    ("^a\\$$", "a$", True),                     # an escaped $ is a dollar sign
+    ("^[$]$", "$", True),                       # and so is one inside a class
+    ("^\\s$", "\u00a0", True),                  # ECMA's \s has the no-break space
+    ("^x[]$", "x]", False),                     # [] matches nothing in ECMA-262
+])
+def test_patterns_mean_what_ecma_262_says(pattern, text, matches):
+    schema = {"type": "string", "pattern": pattern}
+    assert compile_schema(schema)(text) is matches
+    assert schemacheck.validator_for(schema).is_valid(text) is matches
