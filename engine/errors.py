@@ -11,20 +11,23 @@ class Diagnostic:
 
     where: str
     message: str
+    path: str | None = None    # facts: the JSON path of the value at fault ('' or None: the top level)
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.message}" if self.where else self.message
+        return ": ".join(part for part in (self.where, self.path, self.message) if part)
 
 
 class PolicyError(Exception):
-    """Base of every error the engine raises on purpose. `exit_code` follows the CLI contract."""
+    """Base of every error the engine raises on purpose. `exit_code` follows the CLI contract.
+    The same problem found twice (by two checks, or two passes) is reported once."""
 
     exit_code = 2
 
     def __init__(self, diagnostics):
         if isinstance(diagnostics, (str, Diagnostic)):
             diagnostics = [diagnostics]
-        self.diagnostics = [d if isinstance(d, Diagnostic) else Diagnostic("", d) for d in diagnostics]
+        diagnostics = [d if isinstance(d, Diagnostic) else Diagnostic("", d) for d in diagnostics]
+        self.diagnostics = list(dict.fromkeys(diagnostics))
         super().__init__("\n".join(str(d) for d in self.diagnostics))
 
 
@@ -47,11 +50,21 @@ class NoVersionError(UsageError):
 
 
 class EvaluationError(PolicyError):
-    """The rules could not be evaluated on these facts (e.g. division by zero). Exit 2."""
+    """The rules could not decide for these (valid) facts: a division by zero the rule does
+    not guard, a number out of range, an empty list where one value is needed, the time
+    limit. Exit 4. `reason` says which: arithmetic, data, time_limit, or type (a kind of
+    value the rule did not expect: load-time checks exist so that this never happens)."""
+
+    exit_code = 4
+
+    def __init__(self, diagnostics, reason: str = "data"):
+        super().__init__(diagnostics)
+        self.reason = reason
 
 
 class MissingKey(EvaluationError):
-    """A key looked up in a facts map is not there: the facts are incomplete (exit 2)."""
+    """A key looked up in a facts map is not there: the facts are incomplete. Reported as
+    a FactsError (exit 2) naming where the lookup was made."""
 
 
 def did_you_mean(name: str, candidates) -> str:

@@ -73,12 +73,11 @@ def prepare(plan, conditions, params):
 
 def _fail(f: Formula, item: Item, exc: Exception, names_of=()):
     if isinstance(exc, MissingKey):
-        where = schemacheck.json_path(item.path) if item.path else "(top level)"
-        return FactsError(Diagnostic("", f"{where}: {exc.diagnostics[0].message}"))
+        return FactsError(Diagnostic("", exc.diagnostics[0].message, schemacheck.json_path(item.path) if item.path else ""))
     if not isinstance(exc, EvaluationError):   # the closure's own error: said as the reference says it
         exc = evaluation_error(exc, {name: _safe(get, item) for name, get in names_of})
     where = f" for {item.label}" if item.label else ""
-    return EvaluationError(Diagnostic(f.where, f"formula '{f.name}'{where}: {exc.diagnostics[0].message}"))
+    return EvaluationError(Diagnostic(f.where, f"formula '{f.name}'{where}: {exc.diagnostics[0].message}"), exc.reason)
 
 
 def _safe(get, item):
@@ -155,7 +154,7 @@ class Deadline:
     def check(self, where: str = "", what: str = "") -> None:
         if time.monotonic_ns() > self.at_ns:
             raise EvaluationError(Diagnostic(where, f"the decision took longer than the limit of {self.limit} s"
-                                                    + (f" ({what})" if what else "")))
+                                                    + (f" ({what})" if what else "")), "time_limit")
 
 
 def _seconds(text) -> Decimal:
@@ -190,10 +189,13 @@ def run(version: Version, root: Item, items_by_scope: dict, warnings: list, dead
                 try:
                     raised = when(item)
                 except Exception as exc:
+                    if isinstance(exc, MissingKey):
+                        raise FactsError(Diagnostic("", exc.diagnostics[0].message,
+                                                    schemacheck.json_path(item.path) if item.path else "")) from None
                     if not isinstance(exc, EvaluationError):
                         exc = evaluation_error(exc, _names(cond.refs, item, params))
                     raise EvaluationError(Diagnostic(cond.where, f"condition {cond.code}: "
-                                                                 f"{exc.diagnostics[0].message}")) from None
+                                                                 f"{exc.diagnostics[0].message}"), exc.reason) from None
                 if not raised:
                     continue
                 shown = {r.name: _read(r, item, params) for r in cond.message_refs}
@@ -201,7 +203,7 @@ def run(version: Version, root: Item, items_by_scope: dict, warnings: list, dead
                     message = _MESSAGES.vformat(cond.message, (), shown)
                 except (ValueError, TypeError, KeyError) as exc:
                     raise EvaluationError(Diagnostic(cond.where, f"condition {cond.code}: its message cannot be "
-                                                                 f"written: {exc}")) from None
+                                                                 f"written: {exc}"), "type") from None
                 if cond.item is not None:
                     key = _read(cond.item, item, params)
                 else:
@@ -209,8 +211,8 @@ def run(version: Version, root: Item, items_by_scope: dict, warnings: list, dead
                 record = {"code": cond.code, "item": _plain(key) if key is not None else None, "message": message}
                 fired.append(index)
                 if cond.severity == "facts":
-                    where = cond.path or (schemacheck.json_path(item.path) if item.path else "(top level)")
-                    bad_facts.append(Diagnostic("", f"{where}: {message}"))
+                    where = cond.path or (schemacheck.json_path(item.path) if item.path else "")
+                    bad_facts.append(Diagnostic("", message, where))
                 elif cond.severity == "warning":
                     w = {"code": cond.code, "message": message}
                     if item.path:
@@ -230,11 +232,11 @@ def _round(value, rounding, key):
     if rounding is None or value is None:
         return value
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-        raise EvaluationError(f"result '{key}': rounding '{rounding.name}' needs a number, found {value!r}")
+        raise EvaluationError(f"result '{key}': rounding '{rounding.name}' needs a number, found {value!r}", "type")
     try:
         out = Decimal(value).quantize(rounding.quantum, rounding=rounding.mode)
     except decimal.InvalidOperation:
-        raise EvaluationError(f"result '{key}': {value} is too large to round to {rounding.quantum}") from None
+        raise EvaluationError(f"result '{key}': {value} is too large to round to {rounding.quantum}", "arithmetic") from None
     return out.copy_abs() if out.is_zero() else out   # never '-0.00'
 
 

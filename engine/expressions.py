@@ -41,13 +41,13 @@ def _to_decimal(v):
 def _div(a, b):
     a, b = _to_decimal(a), _to_decimal(b)
     if b == 0:
-        raise EvaluationError("division by zero")
+        raise EvaluationError("division by zero", "arithmetic")
     return a / b
 
 
 def _pow(a, b):
     if isinstance(b, bool) or not isinstance(b, (int, Decimal)) or b != int(b) or abs(b) > MAX_EXPONENT:
-        raise EvaluationError(f"'**' takes a whole exponent of at most {MAX_EXPONENT}, found {b}")
+        raise EvaluationError(f"'**' takes a whole exponent of at most {MAX_EXPONENT}, found {b}", "arithmetic")
     return _to_decimal(a) ** int(b)
 
 
@@ -56,7 +56,7 @@ def _numbers(op, symbol):
     def checked(*args):
         for v in args:
             if isinstance(v, bool) or not isinstance(v, (int, Decimal)):
-                raise EvaluationError(f"'{symbol}' needs numbers, found {_kind(v)}")
+                raise EvaluationError(f"'{symbol}' needs numbers, found {_kind(v)}", "type")
         return op(*args)
     return checked
 
@@ -125,22 +125,22 @@ def evaluation_error(exc, names) -> EvaluationError:
     except EvaluationError:
         return exc
     except (DivisionByZero, ZeroDivisionError):
-        return EvaluationError("division by zero")
+        return EvaluationError("division by zero", "arithmetic")
     except Overflow:
-        return EvaluationError("a number grew beyond the decimal range")
+        return EvaluationError("a number grew beyond the decimal range", "arithmetic")
     except InvalidOperation:
-        return EvaluationError("an invalid decimal operation (such as 0/0)")
+        return EvaluationError("an invalid decimal operation (such as 0/0)", "arithmetic")
     except (TypeError, ValueError) as err:
         texts = [f"{k} is {_kind(v)}" for k, v in names.items()
                  if v is None or isinstance(v, (str, bool, list, tuple, dict))]
         detail = f" ({'; '.join(texts)})" if texts else ""
-        return EvaluationError(f"values of the wrong kind{detail}: {err}")
+        return EvaluationError(f"values of the wrong kind{detail}: {err}", "type")
     except simpleeval.InvalidExpression as err:
-        return EvaluationError(str(err))
+        return EvaluationError(str(err), "type")
     except RecursionError:
         return EvaluationError("the expression nests too deeply")
     except KeyError as err:   # a name the closure was not given (the reference: NameNotDefined)
-        return EvaluationError(f"'{err.args[0]}' is not defined")
+        return EvaluationError(f"'{err.args[0]}' is not defined", "type")
 
 
 def _compile(node, lookup=None):

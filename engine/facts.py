@@ -33,6 +33,11 @@ def decimal_problem(value: Decimal) -> str | None:
     return None
 
 
+def _at(name: str, path, message: str) -> Diagnostic:
+    """A facts problem at a JSON path (a tuple of keys and indexes, or the path's text)."""
+    return Diagnostic(name, message, path if isinstance(path, str) else schemacheck.json_path(path))
+
+
 class _BadNumber:
     def __init__(self, text):
         self.text = text
@@ -132,48 +137,48 @@ def clean(data, name: str):
         if kind is int and -10 ** MAX_DIGITS < value < 10 ** MAX_DIGITS or kind is bool or value is None:
             return value
         if depth > MAX_DEPTH:
-            errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: nested deeper than {MAX_DEPTH} levels"))
+            errors.append(_at(name, path, f"nested deeper than {MAX_DEPTH} levels"))
             return None
         if isinstance(value, _BadNumber):
             if _PLAIN.match(value.text):   # plain, only too long
                 problem = decimal_problem(Decimal(value.text)) or f"more than {MAX_INT_DIGITS} digits"
-                errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: {problem}"))
+                errors.append(_at(name, path, f"{problem}"))
             else:
                 shown = value.text if len(value.text) <= 30 else value.text[:27] + "..."
-                errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: expected a decimal number in plain "
+                errors.append(_at(name, path, f"expected a decimal number in plain "
                                                f"notation (digits, optional '-' and '.'), found {shown}"))
             return None
         if isinstance(value, float):
             if not math.isfinite(value):
-                errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: expected a finite decimal, found {value}"))
+                errors.append(_at(name, path, f"expected a finite decimal, found {value}"))
                 return None
             value = Decimal(repr(value))
             problem = decimal_problem(value)
             if problem:
-                errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: {problem}"))
+                errors.append(_at(name, path, f"{problem}"))
                 return None
             return value
         if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
             problem = decimal_problem(Decimal(value))
             if problem:
-                errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: {problem}"))
+                errors.append(_at(name, path, f"{problem}"))
                 return None
             return value
         if isinstance(value, str):
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:
-                errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: text that is not valid Unicode "
+                errors.append(_at(name, path, f"text that is not valid Unicode "
                                                "(a lone surrogate such as \\ud800)"))
                 return None
             if _PLAIN.match(value):   # a decimal written as a string: the same limits
                 problem = decimal_problem(Decimal(value))
                 if problem:
-                    errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: {problem}"))
+                    errors.append(_at(name, path, f"{problem}"))
                     return None
         if isinstance(value, dict):
             for dup in getattr(value, "duplicates", ()):
-                errors.append(Diagnostic(name, f"{schemacheck.json_path(path + (dup,))}: key appears twice in one object"))
+                errors.append(_at(name, path + (dup,), "key appears twice in one object"))
             return {str(k): walk(v, path + (k,), depth + 1) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             return [walk(v, path + (i,), depth + 1) for i, v in enumerate(value)]
@@ -199,7 +204,7 @@ def validate(version: Version, facts, name: str):
         if path in seen and not message.startswith(("unknown key", "missing required key")):
             continue   # one problem a place: a bad date fails its pattern and its format
         seen.add(path)
-        errors.append(Diagnostic(name, f"{schemacheck.json_path(path)}: {message}" if path else message))
+        errors.append(_at(name, path, message) if path else Diagnostic(name, message))
     if errors:
         raise FactsError(errors)
 
@@ -278,8 +283,7 @@ def _convert(inp: Input, value, where, errors):
             return str(value)
         return str(value)
     except (ValueError, ArithmeticError):
-        where = where if isinstance(where, str) else schemacheck.json_path(where)   # a path, made text on error only
-        errors.append(f"{where}: expected {_TYPE_NAMES.get(inp.type, inp.type)}, found {schemacheck.show(value)}")
+        errors.append((where, f"expected {_TYPE_NAMES.get(inp.type, inp.type)}, found {schemacheck.show(value)}"))
         return None
 
 
@@ -320,12 +324,12 @@ def read_top_inputs(version: Version, facts, name: str, wanted) -> dict:
         where = schemacheck.json_path(inp.path)
         if not found:
             if not inp.has_default:
-                errors.append(f"missing required key '{where}'")
+                errors.append(((), f"missing required key '{where}'"))
             values[key] = inp.default
         else:
             values[key] = _convert(inp, raw, where, errors)
     if errors:
-        raise FactsError([Diagnostic(name, e) for e in errors])
+        raise FactsError([_at(name, path, message) if path else Diagnostic(name, message) for path, message in errors])
     return values
 
 
@@ -376,8 +380,8 @@ def build_items(version: Version, facts: dict, name: str):
                     key = values.get(child.key)
                     if key in seen:
                         kpath = schemacheck.json_path(epath + (child.key,))
-                        errors.append(f"{kpath}: {schemacheck.show(str(key))} appears twice "
-                                      f"(first at {schemacheck.json_path(base + (seen[key],))})")
+                        errors.append((kpath, f"{schemacheck.show(str(key))} appears twice "
+                                      f"(first at {schemacheck.json_path(base + (seen[key],))})"))
                         continue
                     seen[key] = i
                     by_key[key] = (values, epath)
@@ -393,7 +397,7 @@ def build_items(version: Version, facts: dict, name: str):
 
     expand(version.root, root, facts, ())
     if errors:
-        raise FactsError([Diagnostic(name, e) for e in errors])
+        raise FactsError([_at(name, path, message) if path else Diagnostic(name, message) for path, message in errors])
     return root, items_by_scope, warnings
 
 
@@ -407,7 +411,7 @@ def _calendar(child: Scope, parent: Item, given, by_key, base, errors, warnings)
     for new, _element, epath in given:
         day = new.values.get(child.key)
         if isinstance(day, date) and (day.year, day.month) != (year, mon):
-            errors.append(f"{schemacheck.json_path(epath + (child.key,))}: {day} is outside the month {month}")
+            errors.append((epath + (child.key,), f"{day} is outside the month {month}"))
     out, missing = [], []
     given_by_day = {g[0].values.get(child.key): g for g in given}
     for day in days:

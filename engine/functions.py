@@ -62,7 +62,7 @@ def _end_of_month(month) -> date:
 
 def _get(mapping, key):
     if not isinstance(mapping, dict):
-        raise EvaluationError(f"get() needs a map, found {type(mapping).__name__}")
+        raise EvaluationError(f"get() needs a map, found {type(mapping).__name__}", "type")
     if key not in mapping:
         raise MissingKey(f"no entry for {key!r} in the map (it has {', '.join(sorted(map(str, mapping))) or 'none'})")
     return mapping[key]

@@ -33,7 +33,7 @@ def _lookup(table, amount):
 def _tiers(f, part, warn):
     amount = part("of")
     if amount is None or isinstance(amount, bool) or not isinstance(amount, (int, Decimal)):
-        raise EvaluationError(f"table '{f.spec['table'].name}' needs a number, found {amount!r}")
+        raise EvaluationError(f"table '{f.spec['table'].name}' needs a number, found {amount!r}", "type")
     method = f.spec["method"]
     value, rows = (_marginal if method == "marginal" else _lookup)(f.spec["table"], Decimal(amount))
     return value, {"tiers": f.spec["table"].name, "method": method, "of": f.text, "rows": rows}

@@ -85,7 +85,7 @@ class RuleSet:
         try:
             result, trace, warnings, raised = run(chosen, root, items, warnings, deadline)
         except FactsError as exc:   # found while evaluating: name the facts file too
-            raise FactsError([Diagnostic(d.where or facts_name, d.message) for d in exc.diagnostics]) from None
+            raise FactsError([Diagnostic(d.where or facts_name, d.message, d.path) for d in exc.diagnostics]) from None
         return Decision(chosen, as_of, known_at, result, trace, warnings, raised)
 
     def _default_as_of(self, policy, all_versions, data, known_at, facts_name) -> date:
@@ -98,8 +98,15 @@ class RuleSet:
             return known_at.date()
         # Only the inputs the default reads are checked here: the facts as a whole are
         # checked against the schema of the version that applies, once it is chosen.
-        values = facts_mod.read_top_inputs(newest, data, facts_name,
-                                           [r.target for r in newest.as_of_default.refs if r.kind == "value"])
+        try:
+            values = facts_mod.read_top_inputs(newest, data, facts_name,
+                                               [r.target for r in newest.as_of_default.refs if r.kind == "value"])
+        except FactsError:
+            # The facts are bad where the date comes from: report everything the newest
+            # version's schema finds, once, rather than this one problem now and the
+            # rest on the next try.
+            facts_mod.validate(newest, data, facts_name)
+            raise
         return _as_of_from(newest, values) or known_at.date()
 
 

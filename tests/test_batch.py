@@ -39,9 +39,11 @@ def test_a_bad_line_is_reported_in_its_place(capsys, monkeypatch):
     code, out, _ = run(capsys, monkeypatch, lines(FAQ, "{not json", broken, "", FAQ))
     assert code == 2
     assert out[0]["result"]["ltv"] == "0.1963" and out[3]["result"]["ltv"] == "0.1963"
-    assert out[1] == {"line": 2, "error": "line 2:1:2: not valid JSON: Expecting property name enclosed in double quotes"}
-    assert out[2] == {"line": 3, "error": "line 3: accounts[0].wallets[0].assets.DOGE: no index price for DOGE "
-                                          "(index_prices has BTC, ETH, SOL, XRP, USDT, USDC)"}
+    syntax = "column 2: not valid JSON: Expecting property name enclosed in double quotes"
+    assert out[1] == {"line": 2, "error": syntax, "errors": [{"path": "", "message": syntax}]}
+    price = "no index price for DOGE (index_prices has BTC, ETH, SOL, XRP, USDT, USDC)"
+    assert out[2] == {"line": 3, "error": f"accounts[0].wallets[0].assets.DOGE: {price}",
+                      "errors": [{"path": "accounts[0].wallets[0].assets.DOGE", "message": price}]}
     assert len(out) == 4   # the empty line is skipped
 
 
@@ -51,3 +53,17 @@ def test_batch_lines_match_single_decisions(capsys, monkeypatch):
                  "faq-worked-example.facts.json"), "--version", "2024-12-05", "--known-at", "2025-01-01T00:00:00Z",
                  "--rules", str(ROOT / "rules")]) == 0
     assert json.loads(capsys.readouterr().out) == out[0]
+
+
+def test_a_line_with_many_problems_names_the_first_few_and_a_count(capsys, monkeypatch):
+    broken = json.loads(json.dumps(FAQ))
+    for i in range(12):   # twelve assets without an index price, in one wallet
+        broken["accounts"][0]["wallets"][0]["assets"][f"X{i:02d}"] = "1"
+    code, out, _ = run(capsys, monkeypatch, lines(broken))
+    assert code == 2
+    first = "accounts[0].wallets[0].assets.X00: no index price for X00 (index_prices has BTC, ETH, SOL, XRP, USDT, USDC)"
+    assert out[0]["error"].startswith(first + "; accounts[0].wallets[0].assets.X01: ")
+    assert out[0]["error"].endswith("; and 9 more (12 problems)")
+    assert len(out[0]["errors"]) == 10
+    assert [e["path"] for e in out[0]["errors"]][:2] == ["accounts[0].wallets[0].assets.X00",
+                                                           "accounts[0].wallets[0].assets.X01"]

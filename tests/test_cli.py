@@ -149,3 +149,35 @@ def test_validate_checks_the_facts_schemas_themselves(capsys, tmp_path):
     code, out, err = run(capsys, "validate", "--rules", str(tmp_path / "rules"))
     assert code == 1
     assert "msa-trading-terms.facts.json cannot be used: 'objekt' is not valid under any of the given schemas" in err
+
+
+def test_rules_that_cannot_decide_exit_4(capsys, tmp_path):
+    """An unguarded division by zero is the rules failing on valid facts: exit 4, the rule
+    file's position in the message, nothing on stdout (DESIGN section 4)."""
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    shutil.copytree(ROOT / "schemas", tmp_path / "schemas")
+    rule = tmp_path / "rules" / "msa-fee" / "2024-06-11.yaml"
+    text = rule.read_text()
+    rule.write_text(text.replace("sum(daily.asset_value) / days_in_month", "sum(daily.asset_value) / (team_vip_level - 7)"))
+    line = text.splitlines().index("      average_asset_value: sum(daily.asset_value) / days_in_month") + 1
+    code, out, err = run(capsys, "eval", "msa-fee", "--facts", FEB, "--rules", str(tmp_path / "rules"))
+    assert (code, out) == (4, "")   # the February team is VIP 7
+    assert err == (f"{tmp_path / 'rules/msa-fee/2024-06-11.yaml'}:{line}:7: formula 'average_asset_value' for "
+                   "sub_accounts[a]: division by zero\n")
+
+
+def test_facts_errors_are_printed_once_and_many_are_counted(capsys, tmp_path):
+    facts = json.loads(open(FEB).read())
+    facts["month"] = "2025-13"    # read for the default as_of, then checked with the whole schema
+    facts["team"]["vip_level"] = "seven"
+    facts["sub_accounts"][0]["daily"] = [{"date": f"2025-02-{d:02d}", "asset_value": "-1"} for d in range(1, 26)]
+    path = tmp_path / "facts.json"
+    path.write_text(json.dumps(facts))
+    code, out, err = run(capsys, "eval", "msa-fee", "--facts", str(path), "--rules", str(ROOT / "rules"))
+    lines = err.splitlines()
+    assert (code, out) == (2, "")
+    assert lines[0] == f'{path}: month: expected a month "YYYY-MM", found "2025-13"'
+    assert lines[1] == f'{path}: team.vip_level: expected an integer 0-9, found "seven"'
+    assert lines[2].startswith(f"{path}: sub_accounts[0].daily[0].asset_value: expected a non-negative decimal")
+    assert len(lines) == 21 and len(set(lines)) == 21
+    assert lines[-1] == "policy: ... and 7 more problems in the facts (27 in all)"

@@ -61,7 +61,7 @@ def run_batch(rules, args) -> int:
     except OSError as exc:
         raise UsageError(f"--batch: cannot read {args.batch}: {exc.strerror}") from None
     progress = sys.stderr.isatty()
-    failed = 0
+    failed = worst = 0
     out = sys.stdout
     with stream:
         for number, line in enumerate(stream, 1):
@@ -73,11 +73,35 @@ def run_batch(rules, args) -> int:
                 out.write(d.to_json(indent=None) + "\n")
             except PolicyError as exc:
                 failed += 1
-                message = "; ".join(str(diag) for diag in exc.diagnostics)
-                out.write(json.dumps({"line": number, "error": message}, ensure_ascii=False) + "\n")
+                worst = max(worst, exc.exit_code)
+                out.write(json.dumps(line_error(number, exc), ensure_ascii=False) + "\n")
             if progress and number % 1000 == 0:
                 sys.stderr.write(f"\r{number:,} lines, {failed:,} failed")
                 sys.stderr.flush()
     if progress:
         sys.stderr.write("\n")
-    return 2 if failed else 0
+    # Exit 2 when any line was bad input; 4 when every failure was the rules failing on
+    # valid facts (an evaluation error); 0 when every line was decided.
+    return 0 if not failed else (4 if worst == 4 else 2)
+
+
+SHOWN_ERRORS = 3     # named in a bad line's "error" text
+LISTED_ERRORS = 10   # listed in its "errors"
+
+
+def line_error(number: int, exc: PolicyError) -> dict:
+    """A bad line's record: {"line", "error", "errors": [{"path", "message"}]}. A line with
+    many problems names the first few in "error", with how many there are in all."""
+    name = f"line {number}"
+    errors = []
+    for d in exc.diagnostics:
+        message = d.message
+        if d.where.startswith(name + ":"):   # a JSON syntax error: line:col within this line
+            message = f"column {d.where.rsplit(':', 1)[-1]}: {message}"
+        elif d.where and d.where != name:    # a rule file's position (the rules failed on these facts)
+            message = f"{d.where}: {message}"
+        errors.append({"path": d.path or "", "message": message})
+    shown = "; ".join(f"{e['path']}: {e['message']}" if e["path"] else e["message"] for e in errors[:SHOWN_ERRORS])
+    if len(errors) > SHOWN_ERRORS:
+        shown += f"; and {len(errors) - SHOWN_ERRORS} more ({len(errors)} problems)"
+    return {"line": number, "error": shown, "errors": errors[:LISTED_ERRORS]}

@@ -1,18 +1,23 @@
 """Entry point: parse arguments, dispatch to a subcommand, turn errors into exit codes.
 
 Exit codes (DESIGN section 4): 0 ok, 1 rule errors (or failing cases), 2 bad facts or
-arguments, no version in effect.
+arguments, no version in effect, 3 an internal error (a bug), 4 the rules could not decide
+for these facts (an evaluation error: a division by zero the rule does not guard, the
+time limit).
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
-from ..errors import PolicyError
+from ..errors import Diagnostic, FactsError, PolicyError
 from . import diff_cmd, eval_cmd, render_cmd, test_cmd, validate_cmd, versions_cmd
 
 COMMANDS = {"validate": validate_cmd, "versions": versions_cmd, "eval": eval_cmd, "test": test_cmd,
             "render": render_cmd, "diff": diff_cmd}
+
+
+MAX_FACTS_ERRORS = 20   # printed for one decision; a file with thousands says how many
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,7 +44,11 @@ def main(argv=None) -> int:
     try:
         return COMMANDS[args.command].run(args)
     except PolicyError as exc:
-        for diag in exc.diagnostics:
+        shown = exc.diagnostics
+        if isinstance(exc, FactsError) and len(shown) > MAX_FACTS_ERRORS:   # the rest is more of the same
+            shown = shown[:MAX_FACTS_ERRORS] + [Diagnostic("", f"... and {len(shown) - MAX_FACTS_ERRORS} more problems "
+                                                               f"in the facts ({len(shown)} in all)")]
+        for diag in shown:
             print(f"policy: {diag}" if not diag.where else str(diag), file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:  # e.g. `policy eval ... | head`
