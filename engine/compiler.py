@@ -9,12 +9,12 @@ import ast
 import hashlib
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 from pathlib import Path
 
-from . import schemacheck
+from . import schemacheck, typer
 from .errors import Diagnostic, PolicyError, RuleError, did_you_mean
 from .expressions import ExpressionSyntaxError, parse
 from .fastschema import compile_schema
@@ -40,6 +40,12 @@ class _Ctx:
     def error(self, path, message, key=False):
         self.errors.append(self.src.diag(path, message, key))
 
+    def diag_at(self, path, col: int, message: str) -> Diagnostic:
+        """A problem at a character of an expression scalar (0-based col in its raw text)."""
+        text = self.src.data_at(path)
+        token = re.match(r"[A-Za-z_][A-Za-z0-9_.]*|[0-9][0-9.]*|[<>=!]=|\*\*|\S", str(text)[col:]) if text else None
+        return Diagnostic(self.expr_where(path, col, token.group(0) if token else None, str(text or "")), message)
+
     def expr_where(self, path, col: int, name: str | None = None, text: str = "") -> str:
         """file:line:col of a character inside an expression scalar. On one line the column
         is exact; in a scalar spread over lines (folded, block, or a long plain one) the
@@ -53,7 +59,8 @@ class _Ctx:
             quoted = 1 if self.src.styles.get(path) in ("'", '"') else 0
             return f"{line}:{int(c) + quoted + col}"
         if name:
-            word = re.compile(r"(?<![A-Za-z0-9_.])" + re.escape(name) + r"(?![A-Za-z0-9_])")
+            word = re.compile((r"(?<![A-Za-z0-9_.])" if name[0].isalnum() or name[0] == "_" else "") + re.escape(name)
+                              + (r"(?![A-Za-z0-9_])" if name[-1].isalnum() or name[-1] == "_" else ""))
             nth = len(word.findall(text[:col]))
             found = list(word.finditer(source))
             if found:
@@ -232,6 +239,7 @@ class _Compiler:
                     ctx.error(("as_of_default",), f"as_of_default may read only top-level inputs; '{ref.name}' is not one")
         conditions = tuple(self._condition(i, c) for i, c in enumerate(d.get("conditions") or ()))
         result = self._result_fields(d["result"], root, ("result",))
+        plan = self._types(plan, conditions, result, as_of, root)
         self._unused(root)
         self._unreached(conditions, result)
         from .evaluate import prepare
@@ -248,6 +256,18 @@ class _Compiler:
             path=self.ctx.src.path, warnings=tuple(self.warnings),
             where_dates=self.ctx.src.where(("effective_from",)),
             where_assumed=tuple(self.ctx.src.where(("assumed", i)) for i in range(len(d.get("assumed") or ()))))
+
+    def _types(self, plan, conditions, result, as_of, root):
+        """Give every value a type (engine.typer); maps and switches get their keys as typed values."""
+        types = typer.Types(self)
+        specs = typer.type_formulas(self, types, plan)
+        plan = tuple(replace(f, spec=specs[id(f)]) if id(f) in specs else f for f in plan)
+        for i, (cond, spec) in enumerate(zip(conditions, self.doc.get("conditions") or ())):
+            typer.type_condition(self, types, cond, spec, ("conditions", i))
+        typer.type_result(self, types, result, self.doc["result"], ("result",), root)
+        if as_of is not None:
+            typer.type_as_of(self, types, as_of, self.doc["as_of_default"])
+        return plan
 
     def _facts_schema(self, name: str):
         for folder in self.schema_dirs:
@@ -313,7 +333,7 @@ class _Compiler:
             missing = Decimal(missing)
         return MapTable(name, tuple(spec["keys"]), convert(spec["entries"], 0, at + ("entries",)), "missing" in spec,
                         missing, bool(spec.get("warn_missing")), spec.get("description"), spec.get("assumed"),
-                        self.ctx.src.where(at, key=True))
+                        self.ctx.src.where(at, key=True), at=at, source=self.ctx.src)
 
     # -- tables ------------------------------------------------------------------------
     def _table(self, name, spec) -> Table:
@@ -345,8 +365,9 @@ class _Compiler:
                       where=self.ctx.src.where(path, key=True) if path else self.ctx.src.path)
         if entries:
             here = self.ctx.src.where(path + ("entries",))
-            scope.inputs[entries[0]] = Input(entries[0], (), "string", None, False, here)
-            scope.inputs[entries[1]] = Input(entries[1], (), "decimal", None, False, here)
+            key_t, value_t = typer.entries_types(self, facts_base[:-1])
+            scope.inputs[entries[0]] = Input(entries[0], (), key_t, None, False, here)
+            scope.inputs[entries[1]] = Input(entries[1], (), value_t, None, False, here)
         self.scopes[qualified] = scope
         item_schema = self._schema_at(facts_base)
         for iname, ispec in (spec.get("inputs") or {}).items():
@@ -355,23 +376,18 @@ class _Compiler:
             self._check_fact_path(item_schema, ipath, at + ("path",), facts_base)
             if iname in self.params:
                 self.ctx.error(at, f"input '{iname}' has the name of a parameter", key=True)
-            default = ispec.get("default")
-            if default is not None and ispec["type"] == "decimal" and not isinstance(default, bool):
-                try:
-                    default = Decimal(str(default))
-                except ArithmeticError:
-                    self.ctx.error(at + ("default",), f"default of a decimal input must be a number, found {default!r}")
-            scope.inputs[iname] = Input(iname, ipath, ispec["type"], default, "default" in ispec,
+            itype, default = typer.input_type(self, iname, ispec, at, facts_base, ipath)
+            scope.inputs[iname] = Input(iname, ipath, itype, default, "default" in ispec,
                                         self.ctx.src.where(at, key=True))
         if scope.key and scope.key not in scope.inputs and not entries:
-            key_type = "date" if scope.calendar else "string"
+            key_type = typer.key_type(self, facts_base, scope.key, bool(scope.calendar))
             self._check_fact_path(item_schema, (scope.key,), path + ("key",), facts_base)
             scope.inputs[scope.key] = Input(scope.key, (scope.key,), key_type, None, False, scope.where)
         if scope.calendar:
             if not scope.key:
                 self.ctx.error(path + ("calendar",), "a calendar collection needs 'key' (the date field)")
             month = self._lookup_up(parent, scope.calendar)
-            if month is None or month[1].type != "month":
+            if month is None or month[1].type.kind != "month":
                 self.ctx.error(path + ("calendar",), f"calendar '{scope.calendar}' must name a month input of an "
                                                      "enclosing scope")
             for inp in scope.inputs.values():
@@ -507,23 +523,9 @@ class _Compiler:
                    ast.UAdd: "+"}
 
     def _check_arithmetic(self, expr, refs: dict, at, owner: str, text: str):
-        """What can be known at load: arithmetic on text, true/false or null (a literal, or an
-        input or parameter of another kind), and arithmetic on literals alone, which is
-        worked out now so that its errors (a huge power) are load errors."""
+        """Arithmetic on number literals alone is worked out now, so that its errors (a huge
+        power) are load errors. (Operands of other kinds are the type pass's.)"""
         from .expressions import OPERATORS
-
-        def operand_problem(node):
-            if isinstance(node, ast.Constant) and not isinstance(node.value, Decimal):
-                return f"{node.value!r}"
-            if isinstance(node, ast.Name) and node.id in refs:
-                ref = refs[node.id]
-                if ref.kind == "param" and not isinstance(self.params[ref.target].value, Decimal):
-                    return f"parameter '{ref.name}' ({self.params[ref.target].value!r})"
-                if ref.kind == "value":
-                    inp = self.scopes[ref.child].inputs.get(ref.target)
-                    if inp is not None and inp.type not in ("decimal", "integer"):
-                        return f"'{ref.name}', an input of type {inp.type}"
-            return None
 
         for node in ast.walk(expr.tree):
             if isinstance(node, ast.BinOp) and type(node.op) in self._ARITHMETIC:
@@ -532,14 +534,8 @@ class _Compiler:
                 operands = (node.operand,)
             else:
                 continue
-            symbol = self._ARITHMETIC[type(node.op)]
-            problems = [p for p in map(operand_problem, operands) if p]
             col = getattr(node, "col_offset", 0) + len(text) - len(text.lstrip())
-            if problems:
-                self.ctx.errors.append(Diagnostic(self.ctx.expr_where(at, col),
-                                                  f"{owner}: '{symbol}' needs numbers, not {problems[0]}"))
-                continue
-            if all(isinstance(o, ast.Constant) for o in operands):
+            if all(isinstance(o, ast.Constant) and isinstance(o.value, Decimal) for o in operands):
                 try:
                     with localcontext(_LOAD_CONTEXT):
                         OPERATORS[type(node.op)](*(o.value for o in operands))
@@ -571,8 +567,6 @@ class _Compiler:
                 self.ctx.error(at + ("tiers",), f"table '{spec['tiers']}' is not defined"
                                                 f"{did_you_mean(spec['tiers'], self.tables)}")
             add("of", spec["of"], at + ("of",))
-            if re.fullmatch(r"[a-z_][a-z0-9_]*", str(spec["of"]).strip()):
-                self._numeric(self._resolve(scope, str(spec["of"]).strip()), f"formula '{name}' (tiers)", at + ("of",))
             kind, shown, data = "tiers", str(spec["of"]).strip(), {"table": table, "method": spec.get("method", "marginal")}
         elif "map" in spec:
             data = self.maps.get(spec["map"])
@@ -595,8 +589,6 @@ class _Compiler:
         else:
             kind, shown = "bands", str(spec["bands"]).strip()
             add("of", spec["bands"], at + ("bands",))
-            if re.fullmatch(r"[a-z_][a-z0-9_]*", shown):
-                self._numeric(self._resolve(scope, shown), f"formula '{name}' (bands)", at + ("bands",))
             if "previous" in spec:
                 add("previous", spec["previous"], at + ("previous",))
             bands = []
@@ -727,37 +719,10 @@ class _Compiler:
                 self.ctx.error(at, f"a message shows a name of its scope as {{name}}, found {{{field}"
                                    f"{'!' + conversion if conversion else ''}}}")
                 continue
-            if spec:
-                widths = [int(n) for n in re.findall(r"[0-9]+", spec)]
-                try:
-                    format(Decimal("1.5"), spec)
-                    if any(n > 60 for n in widths):
-                        raise ValueError
-                except ValueError:
-                    self.ctx.error(at, f"'{{{field}:{spec}}}': '{spec}' is not a number format such as ',.2f' "
-                                       "(widths and precisions up to 60)")
+            if spec and any(int(n) > 60 for n in re.findall(r"[0-9]+", spec)):
+                self.ctx.error(at, f"'{{{field}:{spec}}}': widths and precisions go up to 60")
             names.append(field)
         return names
-
-    def _numeric(self, ref, what: str, at):
-        """A load-time check where a number is needed and the name is an input or parameter
-        of another kind (formulas are checked when evaluated)."""
-        if ref is None:
-            return
-        if ref.kind == "param":
-            value = self.params[ref.target].value
-            ok = isinstance(value, Decimal)
-            found = repr(value)
-        elif ref.kind == "value":
-            inp = self.scopes[ref.child].inputs.get(ref.target)
-            if inp is None:
-                return
-            ok = inp.type in ("decimal", "integer")
-            found = f"an input of type {inp.type}"
-        else:
-            return
-        if not ok:
-            self.ctx.error(at, f"{what} needs a number; '{ref.name}' is {found}")
 
     def _result_fields(self, spec: dict, scope: Scope, at) -> tuple[ResultField, ...]:
         out = []
@@ -775,8 +740,6 @@ class _Compiler:
                     if rounding is None:
                         self.ctx.error(fat + ("round",), f"rounding '{field_spec['round']}' is not defined"
                                                          f"{did_you_mean(field_spec['round'], self.rounding)}")
-                    else:
-                        self._numeric(ref, f"result '{key}' with rounding '{rounding.name}'", fat + ("value",))
                 out.append(ResultField(key, "value", ref=ref, rounding=rounding))
             elif "for_each" in field_spec:
                 child = scope.children.get(field_spec["for_each"])

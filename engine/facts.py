@@ -12,7 +12,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from . import schemacheck
+from . import schemacheck, types
 from .errors import Diagnostic, FactsError
 from .model import Input, Scope, Version
 
@@ -244,47 +244,62 @@ def _get(obj, path):
     return True, obj
 
 
-_TYPE_NAMES = {"decimal": "a decimal number", "integer": "a whole number", "boolean": "true or false",
-               "string": "text", "date": 'a date "YYYY-MM-DD"', "month": 'a month "YYYY-MM"', "list": "a list",
-               "map": "an object"}
-
-
 def _convert(inp: Input, value, where, errors):
-    if value is None:
-        return None
+    """A facts value as its input's type (the schema has checked its shape already)."""
     try:
-        if inp.type == "decimal":
-            if isinstance(value, bool):
-                raise ValueError
-            return Decimal(str(value)) if isinstance(value, (str, int)) else Decimal(value)
-        if inp.type == "integer":
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError
-            return value
-        if inp.type == "boolean":
-            if not isinstance(value, bool):
-                raise ValueError
-            return value
-        if inp.type == "date":
-            return date.fromisoformat(str(value))
-        if inp.type == "list":
-            if not isinstance(value, list):
-                raise ValueError
-            return tuple(value)
-        if inp.type == "map":
-            if not isinstance(value, dict):
-                raise ValueError
-            return {str(k): (Decimal(str(v)) if isinstance(v, (int, str)) and not isinstance(v, bool) else v)
-                    for k, v in value.items()}
-        if inp.type == "month":
-            year, month = str(value).split("-")
-            if len(year) != 4 or int(year) < 1 or not 1 <= int(month) <= 12:
-                raise ValueError
-            return str(value)
-        return str(value)
-    except (ValueError, ArithmeticError):
-        errors.append((where, f"expected {_TYPE_NAMES.get(inp.type, inp.type)}, found {schemacheck.show(value)}"))
+        return convert(inp.type, value)
+    except (ValueError, ArithmeticError) as exc:
+        wanted = exc.args[0] if exc.args and isinstance(exc.args[0], str) else types.show(inp.type)
+        errors.append((where, f"expected {wanted}, found {schemacheck.show(value)}"))
         return None
+
+
+def convert(t, value):
+    """value (JSON data) as a value of type t. ValueError(what was expected) if it is not one."""
+    if value is None:
+        if t.optional or t.kind in ("any", "null"):
+            return None
+        raise ValueError(f"{_A.get(t.kind, types.show(t))}")
+    kind = t.kind
+    if kind == "decimal":
+        if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+            raise ValueError("a decimal number")
+        if isinstance(value, str) and not _PLAIN.match(value):
+            raise ValueError("a decimal number")
+        return Decimal(value) if not isinstance(value, Decimal) else value
+    if kind == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("a whole number")
+        return value
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise ValueError("true or false")
+        return value
+    if kind in ("text", "month", "date"):
+        if not isinstance(value, str):
+            raise ValueError(_A[kind])
+        if kind == "text":
+            if t.values is not None and value not in t.values:
+                raise ValueError(f"one of {', '.join(sorted(t.values))}")
+            return value
+        try:
+            return types.key_value(t, value)
+        except ValueError:
+            raise ValueError(_A[kind]) from None
+    if kind == "list":
+        if not isinstance(value, (list, tuple)):
+            raise ValueError("a list")
+        return tuple(convert(t.args[0], v) for v in value)
+    if kind == "map":
+        if not isinstance(value, dict):
+            raise ValueError("an object")
+        return {str(k): convert(t.args[1], v) for k, v in value.items()}
+    return value
+
+
+_A = {"decimal": "a decimal number", "integer": "a whole number", "boolean": "true or false", "text": "text",
+      "date": 'a date "YYYY-MM-DD"', "month": 'a month "YYYY-MM"', "list": "a list", "map": "an object",
+      "null": "null"}
 
 
 def _read_inputs(scope: Scope, obj, path, errors):
@@ -301,8 +316,7 @@ def _read_inputs(scope: Scope, obj, path, errors):
             if not found:
                 values[inp.name] = inp.default
                 continue
-        kind = inp.type
-        if kind == "decimal" and type(raw) is str:   # the common case, already checked by the schema
+        if type(raw) is str and inp.type.kind == "decimal":   # the common case, already checked by the schema
             try:
                 values[inp.name] = Decimal(raw)
                 continue

@@ -40,7 +40,7 @@ def _sum(*args):
 def _min(*args):
     items = _items(args)
     if not items:
-        raise EvaluationError("min() of nothing: the list is empty")
+        raise EvaluationError("min() of nothing: the list is empty", "data")
     return min(items)
 
 
@@ -91,26 +91,36 @@ def _largest_multiple_below(numerator, denominator, quantum):
     return k * quantum
 
 
-# name -> (callable, a one-line description shown by error messages and docs)
+# name -> (callable, typed signatures, a one-line description shown by messages and docs).
+# A signature is "(argument types) -> result type"; '...' repeats the argument before it.
+# Type variables: T and K and V are any type, N a number (integer or decimal, kept), O a
+# value that can be ordered (a number, text, a date, a month). The first signature whose
+# number of arguments fits is the one checked when the rules load.
 FUNCTIONS = {
-    "sum": (_sum, "sum(list) or sum(a, b, ...): the total; 0 for an empty list"),
-    "min": (_min, "min(list) or min(a, b, ...): the smallest"),
-    "max": (_max, "max(list) or max(a, b, ...): the largest"),
-    "count": (lambda items: len(items), "count(list): how many items"),
-    "count_true": (lambda items: sum(1 for v in items if v), "count_true(list): how many items are true"),
-    "any": (lambda items: any(items), "any(list): true if any item is true"),
-    "all": (lambda items: all(items), "all(list): true if every item is true"),
-    "abs": (lambda v: abs(v), "abs(x): the absolute value"),
-    "get": (_get, "get(map, key): the value at key; a missing key is bad facts"),
-    "has": (lambda mapping, key: key in mapping, "has(map, key): true if the map has the key"),
-    "contains": (lambda items, x: x in items, "contains(list, x): true if x is in the list"),
-    "overlap": (_overlap, "overlap(list, list): the items of the first that are in the second"),
-    "largest_multiple_below": (_largest_multiple_below, "largest_multiple_below(n, d, q): the largest multiple "
-                               "m of q with m x d < n (0 if none)"),
-    "days_in_month": (_days_in_month, "days_in_month('YYYY-MM'): 28 to 31"),
-    "end_of_month": (_end_of_month, "end_of_month('YYYY-MM'): the month's last date"),
+    "sum": (_sum, ("(list of decimal) -> decimal", "(decimal, decimal, ...) -> decimal"),
+            "sum(list) or sum(a, b, ...): the total; 0 for an empty list"),
+    "min": (_min, ("(list of O) -> O", "(O, O, ...) -> O"), "min(list) or min(a, b, ...): the smallest"),
+    "max": (_max, ("(list of O) -> O", "(O, O, ...) -> O"), "max(list) or max(a, b, ...): the largest"),
+    "count": (lambda items: len(items), ("(list of T) -> integer",), "count(list): how many items"),
+    "count_true": (lambda items: sum(1 for v in items if v), ("(list of boolean) -> integer",),
+                   "count_true(list): how many items are true"),
+    "any": (lambda items: any(items), ("(list of boolean) -> boolean",), "any(list): true if any item is true"),
+    "all": (lambda items: all(items), ("(list of boolean) -> boolean",), "all(list): true if every item is true"),
+    "abs": (lambda v: abs(v), ("(N) -> N",), "abs(x): the absolute value"),
+    "get": (_get, ("(map of K to V, K) -> V",), "get(map, key): the value at key; a missing key is bad facts"),
+    "has": (lambda mapping, key: key in mapping, ("(map of K to V, K) -> boolean",),
+            "has(map, key): true if the map has the key"),
+    "contains": (lambda items, x: x in items, ("(list of T, T) -> boolean",),
+                 "contains(list, x): true if x is in the list"),
+    "overlap": (_overlap, ("(list of T, list of T) -> list of T",),
+                "overlap(list, list): the items of the first that are in the second"),
+    "largest_multiple_below": (_largest_multiple_below, ("(decimal, decimal, decimal) -> decimal",),
+                               "largest_multiple_below(n, d, q): the largest multiple m of q with m x d < n (0 if none)"),
+    "days_in_month": (_days_in_month, ("(month) -> integer",), "days_in_month('YYYY-MM'): 28 to 31"),
+    "end_of_month": (_end_of_month, ("(month) -> date",), "end_of_month('YYYY-MM'): the month's last date"),
 }
 
-CALLABLES = {name: fn for name, (fn, _doc) in FUNCTIONS.items()}
+CALLABLES = {name: fn for name, (fn, _signatures, _doc) in FUNCTIONS.items()}
+SIGNATURES = {name: signatures for name, (_fn, signatures, _doc) in FUNCTIONS.items()}
 
-__all__ = ["FUNCTIONS", "CALLABLES", "Decimal"]
+__all__ = ["FUNCTIONS", "CALLABLES", "SIGNATURES", "Decimal"]

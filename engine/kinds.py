@@ -27,7 +27,7 @@ def _lookup(table, amount):
     for row in table.rows:
         if amount >= row.low and (row.high is None or amount < row.high):
             return row.value, [{"from": row.low, "to": row.high, "value": row.value, "applies": True}]
-    raise EvaluationError(f"{amount} is below the first row of table '{table.name}'")
+    raise EvaluationError(f"{amount} is below the first row of table '{table.name}'", "data")
 
 
 def _tiers(f, part, warn):
@@ -40,29 +40,39 @@ def _tiers(f, part, warn):
 
 
 def _map(f, part, warn):
-    table = f.spec
+    """Entries keyed by typed values (the compiler's type pass converted the keys to the
+    types of the lookup expressions), so true finds `true:` and 7 finds `7:`."""
+    table, node = f.spec["map"], f.spec["entries"]
     keys = [part(f"at[{i}]") for i in range(len(table.keys))]
-    node = table.entries
     for key in keys:
-        if not isinstance(node, dict) or str(key) not in node:
-            shown = ", ".join(str(k) for k in keys)
-            if not table.has_missing:
-                raise EvaluationError(f"map '{table.name}' has no entry for ({shown})")
+        if not isinstance(node, dict) or key not in node:
+            shown = ", ".join(_shown(k) for k in keys)
+            if not table.has_missing:   # the type pass makes sure every possible key has an entry
+                raise EvaluationError(f"map '{table.name}' has no entry for ({shown})", "data")
             if table.warn_missing:
-                warn("NO_MAP_ENTRY", f"map '{table.name}' has no entry for ({shown}); {table.missing} is used")
+                warn("NO_MAP_ENTRY", f"map '{table.name}' has no entry for ({shown}); {_shown(table.missing)} is used")
             return table.missing, {"map": table.name, "at": keys, "missing": True}
-        node = node[str(key)]
+        node = node[key]
     return node, {"map": table.name, "at": keys}
 
 
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return "null" if value is None else str(value)
+
+
 def _switch(f, part, warn):
+    """The case whose (typed) value the switch value equals, else the default."""
     on = part("on")
-    label = f"case:{on}"
-    if any(name == label for name, _ in f.parts):
-        return part(label), {"switch": on, "case": str(on)}
+    label = f.spec["cases"].get(on)
+    if label is not None:
+        return part(label), {"switch": on, "case": label[5:]}
     if any(name == "default" for name, _ in f.parts):
         return part("default"), {"switch": on, "case": "default"}
-    raise EvaluationError(f"no case for {on!r} and no default")
+    raise EvaluationError(f"no case for {_shown(on)} and no default", "data")
 
 
 def _bands(f, part, warn):
@@ -75,7 +85,7 @@ def _bands(f, part, warn):
     names = [b.name for b in bands]
     if value is None:
         if when_null is None:
-            raise EvaluationError("the value is null and no band is named for null")
+            raise EvaluationError("the value is null and no band is named for null", "data")
         return when_null, {"bands": names, "of": value, "previous": previous, "why": "value is null"}
     index = 0
     for i, band in enumerate(bands):

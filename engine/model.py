@@ -47,7 +47,7 @@ class Table:
 class Input:
     name: str
     path: tuple[str, ...]
-    type: str
+    type: Any                      # an engine.types.Type
     default: Any
     has_default: bool
     where: str
@@ -78,6 +78,8 @@ class MapTable:
     description: str | None
     assumed: str | None
     where: str
+    at: tuple = ()                 # its path in its file, and the file (errors found when it is typed)
+    source: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

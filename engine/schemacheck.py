@@ -260,3 +260,116 @@ def json_path(path) -> str:
 
 
 __all__ = ["explain", "json_path", "load_schema", "validator_for", "parse_timestamp", "show", "LazyValidator"]
+
+
+def deref(node, root):
+    """A schema node with its local $ref (#/...) followed."""
+    seen = 0
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/") and seen < 32:
+        target = root
+        for part in node["$ref"][2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        node, seen = target, seen + 1
+    return node
+
+
+def value_type(node, root):
+    """The static type (engine.types) of the values a facts-schema node admits, or None when
+    the schema does not say (no `type`, or an object with named fields)."""
+    from . import types as T
+    node = deref(node, root)
+    if not isinstance(node, dict):
+        return None
+    if "const" in node:
+        node = {**node, "enum": [node["const"]]}
+    if "enum" in node:
+        values = node["enum"]
+        t = None
+        for v in values:
+            vt = T.NULL if v is None else (T.INTEGER if isinstance(v, int) and not isinstance(v, bool) else T.of_value(v))
+            t = vt if t is None else T.join(t, vt)
+            if t is None:
+                return None
+        return t
+    branches = node.get("anyOf") or node.get("oneOf")
+    if branches:
+        kinds = [value_type(b, root) for b in branches]
+        if any(k is None for k in kinds):
+            return None
+        # our facts convention: a decimal is a JSON number, or the same number as text
+        if any(k.kind in ("decimal", "integer") for k in kinds) and \
+                all(k.kind in ("decimal", "integer", "text") for k in kinds if k.kind != "null"):
+            opt = any(k.kind == "null" or k.optional for k in kinds)
+            return T.Type("decimal", optional=opt)
+        t = kinds[0]
+        for k in kinds[1:]:
+            t = T.join(t, k)
+            if t is None:
+                return None
+        return t
+    names = node.get("type")
+    if names is None:
+        for sub in node.get("allOf") or ():
+            t = value_type(sub, root)
+            if t is not None:
+                return t
+        return None
+    t = None
+    for name in names if isinstance(names, list) else [names]:
+        if name == "string":
+            nt = T.DATE if node.get("format") == "date" else T.TEXT
+        elif name in ("integer", "boolean"):
+            nt = T.Type(name)
+        elif name == "number":
+            nt = T.DECIMAL
+        elif name == "null":
+            nt = T.NULL
+        elif name == "array":
+            item = value_type(node.get("items", {}), root) if node.get("items") not in (None, True, {}) else T.ANY
+            if item is None:
+                return None
+            nt = T.list_of(item)
+        elif name == "object":
+            extra = node.get("additionalProperties")
+            if node.get("properties") or not isinstance(extra, dict):
+                return None   # an object with named fields: read its fields, not the object
+            value = value_type(extra, root)
+            key = value_type({"type": "string", **(deref(node.get("propertyNames", {}), root) or {})}, root) \
+                if isinstance(node.get("propertyNames"), dict) else T.TEXT
+            if value is None or key is None:
+                return None
+            nt = T.map_of(key, value)
+        else:
+            return None
+        t = nt if t is None else T.join(t, nt)
+        if t is None:
+            return None
+    return t
+
+
+def can_be_absent(root, base, path) -> bool:
+    """Whether the value at path (property names below the node at base) can be left out
+    of valid facts: some key on the way is not required."""
+    node = node_at(root, base)
+    for part in path:
+        node = deref(node, root)
+        if not isinstance(node, dict) or part not in (node.get("required") or ()):
+            return True
+        node = (node.get("properties") or {}).get(part)
+    return False
+
+
+def node_at(root, base):
+    """The schema node at a path of property names, '[]' (array items) and '{}' (object values)."""
+    node = root
+    for part in base:
+        node = deref(node, root)
+        if not isinstance(node, dict):
+            return None
+        if part == "[]":
+            node = node.get("items")
+        elif part == "{}":
+            node = node.get("additionalProperties")
+        else:
+            node = (node.get("properties") or {}).get(part)
+    return deref(node, root)

@@ -62,6 +62,16 @@ class Source:
             path = path[:-1]
             key = False
 
+    def data_at(self, path):
+        """The value at path, or None."""
+        node = self.data
+        for part in path:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return node
+
     def diag(self, path, message: str, key: bool = False) -> Diagnostic:
         return Diagnostic(self.where(path, key), message)
 
