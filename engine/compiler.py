@@ -387,7 +387,7 @@ class _Compiler:
             if not scope.key:
                 self.ctx.error(path + ("calendar",), "a calendar collection needs 'key' (the date field)")
             month = self._lookup_up(parent, scope.calendar)
-            if month is None or month[1].type.kind != "month":
+            if month is None or month[1].type.kind not in ("month", "any"):
                 self.ctx.error(path + ("calendar",), f"calendar '{scope.calendar}' must name a month input of an "
                                                      "enclosing scope")
             for inp in scope.inputs.values():

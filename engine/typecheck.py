@@ -324,7 +324,8 @@ def _wanted(pattern) -> str:
         return VARIABLES[pattern]
     if isinstance(pattern, tuple):
         return "a list" if pattern[0] == "list" else "a map"
-    return {"decimal": "a number"}.get(pattern.kind, T.show(pattern))
+    return {"decimal": "a number", "integer": "a whole number", "boolean": "true or false", "date": "a date",
+            "month": "a month"}.get(pattern.kind, T.show(pattern))
 
 
 def _match(pattern, got: T.Type, bindings: dict):

@@ -272,7 +272,7 @@ def typed_map(c, table, keys, user: str):
                                                         "at this level", key=True))
                 continue
             out[key] = convert(v, level + 1, path + (k,))
-        if not table.has_missing:
+        if not table.has_missing and keys[level].kind != "any":
             values = T.finite_values(keys[level])
             if values is None:
                 src.errors.append(src.diag(table.at + ("keys", level), f"map '{table.name}' has no 'missing' value, and "

@@ -62,14 +62,14 @@ def is_number(t: Type) -> bool:
 
 
 def show(t: Type) -> str:
-    """As a rule author writes it: 'optional list of text', 'text (one of a, b)'."""
+    """As a rule author writes it: 'optional list of text'; text of known values as 'text {a, b}'."""
     if t.kind == "list":
         base = f"list of {show(t.args[0])}"
     elif t.kind == "map":
         base = f"map of {show(t.args[0])} to {show(t.args[1])}"
-    elif t.kind == "text" and t.values is not None:
+    elif t.kind == "text" and t.values is not None:   # the values it can take, as a set
         shown = sorted(t.values)
-        base = "text " + (f'"{shown[0]}"' if len(shown) == 1 else f"(one of {', '.join(shown)})")
+        base = f'text "{shown[0]}"' if len(shown) == 1 else "text {" + ", ".join(shown) + "}"
     else:
         base = t.kind
     return f"optional {base}" if t.optional else base

@@ -1,8 +1,8 @@
 """Bad rule files and bad facts, Catala style: each input beside the exact error lines
 the CLI must print for it (`<name>.expected`).
 
-tests/bad/rules/<name>.yaml: a complete msa-fee 2024-06-11 file with one thing broken;
-`policy validate` must exit 1. tests/bad/facts/<name>.json: facts for `policy eval
+tests/bad/rules/<name>.yaml: a complete msa-fee 2024-06-11 file with one thing broken
+(tests/bad/ltv-rules/: institutional-loan-ltv 2024-12-05); `policy validate` must exit 1. tests/bad/facts/<name>.json: facts for `policy eval
 msa-fee --version 2024-06-11`, tests/bad/ltv-facts/ for institutional-loan-ltv; exit 2. An expectation states what the engine should
 say; where it does not yet, the case is a strict xfail with the reason."""
 import shutil
@@ -38,11 +38,19 @@ def test_every_case_has_an_expectation():
     assert set(FACTS_XFAIL) <= {p.stem for p in BAD.glob("facts/*.json")}
 
 
+RULE_FOLDERS = {"rules": ("msa-fee", "2024-06-11"), "warnings": ("msa-fee", "2024-06-11"),
+                "ltv-rules": ("institutional-loan-ltv", "2024-12-05")}
+
+
 def validate_as_msa_fee_revision(src, tmp_path, monkeypatch, capsys):
-    """`policy validate` on a rules folder whose only file is src, as msa-fee/2024-06-11.yaml."""
-    folder = tmp_path / "rules" / "msa-fee"
+    """`policy validate` on a rules folder whose only file is src, as msa-fee/2024-06-11.yaml
+    (tests/bad/ltv-rules/: as institutional-loan-ltv/2024-12-05.yaml), with the shipped
+    shared files beside it."""
+    policy, version = RULE_FOLDERS[src.parent.name]
+    folder = tmp_path / "rules" / policy
     folder.mkdir(parents=True)
-    shutil.copyfile(src, folder / "2024-06-11.yaml")
+    shutil.copyfile(src, folder / f"{version}.yaml")
+    shutil.copytree(ROOT / "rules" / "_shared", tmp_path / "rules" / "_shared")
     shutil.copytree(ROOT / "schemas", tmp_path / "schemas")
     monkeypatch.chdir(tmp_path / "rules")
     code = main(["validate", "--rules", str(tmp_path / "rules")])
@@ -51,7 +59,7 @@ def validate_as_msa_fee_revision(src, tmp_path, monkeypatch, capsys):
     return code, out, err
 
 
-@pytest.mark.parametrize("src", _cases("rules", "yaml", RULE_XFAIL))
+@pytest.mark.parametrize("src", _cases("rules", "yaml", RULE_XFAIL) + _cases("ltv-rules", "yaml", {}))
 def test_bad_rule_file(src, tmp_path, monkeypatch, capsys):
     code, out, err = validate_as_msa_fee_revision(src, tmp_path, monkeypatch, capsys)
     assert code == 1

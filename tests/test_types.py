@@ -1,0 +1,179 @@
+"""Static types on a made-up policy: typed keys and cases decide correctly, null-safety by
+narrowing, inputs typed from the facts schema, and the type algebra itself."""
+import json
+import textwrap
+from decimal import Decimal
+
+import pytest
+
+from engine import RuleError, load_rules
+from engine import types as T
+
+SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object", "additionalProperties": False, "required": ["member", "tier", "ratio", "colour"],
+    "properties": {
+        "member": {"type": "boolean"},
+        "tier": {"type": "integer", "minimum": 0, "maximum": 3},
+        "ratio": {"anyOf": [{"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$"}, {"type": "number"}]},
+        "colour": {"enum": ["red", "green"]},
+        "label": {"type": "string"},
+        "bonus": {"anyOf": [{"type": "string", "pattern": "^[0-9]+$"}, {"type": "number"}]},
+    },
+}
+
+RULE = """\
+policy: typed
+version: v1
+title: A test policy for types
+source: {document: made up for the tests, date: "2020-01-01"}
+published: "2020-01-01T00:00:00Z"
+effective_from: "2020-01-01"
+facts_schema: typed.facts.json
+maps:
+  fee_by_membership:
+    keys: [member]
+    entries:
+      true: 1
+      false: 5
+  discount_by_tier:
+    keys: [tier]
+    missing: 0
+    entries:
+      1: 0.1
+      2: 0.2
+  factor_by_ratio:
+    keys: [ratio]
+    missing: 1
+    entries:
+      1.5: 3
+inputs:
+  member: {path: member}
+  tier: {path: tier}
+  ratio: {path: ratio}
+  colour: {path: colour}
+  bonus: {path: bonus}
+formulas:
+  greeting:
+    switch: member
+    cases:
+      true: '"welcome back"'
+      false: '"hello"'
+  fee: {map: fee_by_membership, at: [member]}
+  discount: {map: discount_by_tier, at: [tier]}
+  factor: {map: factor_by_ratio, at: [ratio]}
+  has_bonus: bonus != None
+  with_bonus: fee + bonus if has_bonus else fee
+  doubled_bonus: "0 if not has_bonus else bonus * 2"
+  warm: colour == "red"
+result:
+  greeting: greeting
+  fee: fee
+  discount: discount
+  factor: factor
+  with_bonus: with_bonus
+  doubled_bonus: doubled_bonus
+  warm: warm
+"""
+
+
+def make(tmp_path, text=RULE):
+    (tmp_path / "rules" / "typed").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "schemas").mkdir(exist_ok=True)
+    (tmp_path / "schemas" / "typed.facts.json").write_text(json.dumps(SCHEMA))
+    (tmp_path / "rules" / "typed" / "v1.yaml").write_text(textwrap.dedent(text))
+    return load_rules(tmp_path / "rules")
+
+
+def refused(tmp_path, old, new) -> list[str]:
+    assert old in RULE, old
+    with pytest.raises(RuleError) as e:
+        make(tmp_path, RULE.replace(old, new))
+    return [d.message for d in e.value.diagnostics]
+
+
+def decide(rules, **facts):
+    base = {"member": True, "tier": 1, "ratio": "1.50", "colour": "green"}
+    return rules.evaluate("typed", {**base, **facts}, as_of="2021-01-01").result
+
+
+def test_boolean_switch_and_map_take_the_right_case(tmp_path):
+    rules = make(tmp_path)
+    assert decide(rules, member=True)["greeting"] == "welcome back"
+    assert decide(rules, member=False)["greeting"] == "hello"
+    assert decide(rules, member=True)["fee"] == Decimal(1)
+    assert decide(rules, member=False)["fee"] == Decimal(5)
+
+
+def test_integer_and_decimal_keys_match_by_value(tmp_path):
+    rules = make(tmp_path)
+    assert [decide(rules, tier=t)["discount"] for t in (0, 1, 2, 3)] == [0, Decimal("0.1"), Decimal("0.2"), 0]
+    assert decide(rules, ratio="1.50")["factor"] == 3     # 1.50 is the key 1.5
+    assert decide(rules, ratio="1.5")["factor"] == 3
+    assert decide(rules, ratio="15")["factor"] == 1       # not the text "1.5" minus its point
+
+
+def test_a_guard_formula_makes_an_optional_input_a_value(tmp_path):
+    rules = make(tmp_path)
+    assert decide(rules, bonus="7")["with_bonus"] == Decimal(8)
+    assert decide(rules)["with_bonus"] == Decimal(1)
+    assert decide(rules, bonus="7")["doubled_bonus"] == Decimal(14)
+    assert decide(rules)["doubled_bonus"] == 0
+
+
+def test_inputs_take_their_types_from_the_facts_schema(tmp_path):
+    version = make(tmp_path).versions("typed")[0]
+    inputs = {i.name: T.show(i.type) for i in version.root.inputs.values()}
+    assert inputs == {"member": "boolean", "tier": "integer", "ratio": "decimal", "colour": "text {green, red}",
+                      "bonus": "optional decimal"}
+
+
+def test_the_issue_s_faults_are_load_errors(tmp_path):
+    assert refused(tmp_path, "member: {path: member}", "member: {path: member, type: decimal}") == [
+        "input 'member' is declared decimal, but the facts schema says boolean"]
+    assert refused(tmp_path, '  warm: colour == "red"', "  warm: contains(colour)") == [
+        "formula 'warm': contains() takes 2 arguments, found 1: contains(list of T, T)"]
+    assert refused(tmp_path, "with_bonus: fee + bonus if has_bonus else fee", "with_bonus: fee + bonus") == [
+        "formula 'with_bonus': '+' needs a number, but 'bonus' (optional decimal) can be null; test it first "
+        "(bonus != None and ...)"]
+
+
+def test_keys_cases_and_completeness(tmp_path):
+    assert refused(tmp_path, "      true: 1\n      false: 5\n", "      true: 1\n") == [
+        "map 'fee_by_membership' has no entry for member false and no 'missing' value"]
+    assert refused(tmp_path, "      1: 0.1\n", "      one: 0.1\n") == [
+        "map 'discount_by_tier' key 'tier': 'one' is not a whole number (formula 'discount' looks it up with integer)"]
+    assert refused(tmp_path, "      false: '\"hello\"'\n", "      false: '\"hello\"'\n      yes: '\"?\"'\n") == [
+        "'yes' is a boolean in YAML 1.1; write true or false, or quote it as a string"]
+
+
+def test_an_open_text_switch_needs_a_default(tmp_path):
+    text = RULE.replace("  bonus: {path: bonus}\n", "  bonus: {path: bonus}\n  label: {path: label, default: x}\n")
+    text = text.replace("  warm: colour == \"red\"\n", "  warm: colour == \"red\"\n  short:\n    switch: label\n"
+                                                       "    cases: {x: '1'}\n")
+    with pytest.raises(RuleError) as e:
+        make(tmp_path, text)
+    assert [d.message for d in e.value.diagnostics] == [
+        "formula 'short' switches on text without a default, and that can be a value with no case: add 'default:'"]
+    make(tmp_path, text.replace("    cases: {x: '1'}\n", "    cases: {x: '1'}\n    default: '0'\n"))
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("decimal", "decimal"), ("string", "text"), ("optional month", "optional month"),
+    ("list of text", "list of text"), ("map of text to list of decimal", "map of text to list of decimal"),
+    ("optional map of text to decimal", "optional map of text to decimal"),
+])
+def test_type_names_read_and_written_alike(text, shown):
+    assert T.show(T.parse(text)) == shown
+
+
+def test_joins():
+    assert T.join(T.INTEGER, T.DECIMAL) == T.DECIMAL
+    assert T.join(T.DECIMAL, T.NULL) == T.optional(T.DECIMAL)
+    assert T.join(T.text_of("a"), T.text_of("b")) == T.text_of("a", "b")
+    assert T.join(T.text_of("a"), T.TEXT) == T.TEXT
+    assert T.join(T.list_of(T.NOTHING), T.list_of(T.TEXT)) == T.list_of(T.TEXT)
+    assert T.join(T.DECIMAL, T.TEXT) is None
+    assert T.join(T.BOOLEAN, T.DECIMAL) is None
+    assert T.accepts(T.DECIMAL, T.INTEGER) and not T.accepts(T.INTEGER, T.DECIMAL)
+    assert not T.accepts(T.DECIMAL, T.optional(T.DECIMAL))
