@@ -245,7 +245,11 @@ class _Compiler:
         from .evaluate import prepare
         # only a file without errors gets its closures: an unresolved name has nothing to read
         prepared, bound = prepare(plan, conditions, self.params) if not self.ctx.errors else ({}, {})
-        return Version(readers=prepared, bound=bound, 
+        from .schedule import needs_of, schedule
+        order = schedule(plan, conditions) if not self.ctx.errors else ()
+        return Version(readers=prepared, bound=bound, schedule=order, condition_needs=needs_of(conditions, plan),
+                       plan_order={id(f): i for i, f in enumerate(plan)},
+                       
             policy=d["policy"], version=str(d["version"]), title=d["title"], source=d["source"],
             published=published, effective_from=effective, assumed=tuple(d.get("assumed") or ()),
             notes=tuple(d.get("notes") or ()), facts_schema=d["facts_schema"], facts_validator=validator,

@@ -54,7 +54,7 @@ class Decision:
         """Every named value with the inputs behind it: built when first read, so that a
         caller who wants only the result does not pay for it."""
         from .evaluate import trace_entries
-        return trace_entries(self.raw_trace)
+        return trace_entries(self.raw_trace, self.version.plan_order)
 
     @property
     def policy(self) -> str:

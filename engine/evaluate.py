@@ -119,8 +119,12 @@ def _run_formula(f: Formula, item: Item, parts: dict, names_of, trace, warnings)
     trace.append((f, item, value, details, names_of))
 
 
-def trace_entries(raw) -> list[dict]:
-    """The trace as data: every named value with the inputs it read (and tier rows etc.)."""
+def trace_entries(raw, order=None) -> list[dict]:
+    """The trace as data: every named value with the inputs it read (and tier rows etc.), in
+    dependency order (order: id(formula) -> its place in the plan), whatever order the
+    formulas ran in."""
+    if order:
+        raw = sorted(raw, key=lambda entry: order.get(id(entry[0]), 0))   # stable: items keep their order
     out = []
     for f, item, value, details, names_of in raw:
         names = {name: get(item) for name, get in names_of}
@@ -167,65 +171,83 @@ def _seconds(text) -> Decimal:
 
 
 def run(version: Version, root: Item, items_by_scope: dict, warnings: list, deadline: "Deadline | None" = None):
-    """-> (result, trace, warnings, indexes of the conditions raised). Raises EvaluationError,
-    also past the deadline."""
+    """-> (result, trace, warnings, indexes of the conditions raised). Raises FactsError when a
+    condition of severity facts holds (checked before the formulas that read the same
+    inputs: see engine.schedule), EvaluationError when the rules cannot decide, also past
+    the deadline."""
     params = version.parameters
     trace: list = []   # (formula, item, value, details, readers): see trace_entries
     deadline = deadline or Deadline()
+    violations, bad_facts, fired = [], [], []
+    computed = set()
     with decimal.localcontext(CONTEXT):
-        for f in version.plan:
-            names_of, parts = version.readers[id(f)], version.bound[id(f)]
-            for count, item in enumerate(items_by_scope.get(f.scope, ()), 1):
-                _run_formula(f, item, parts, names_of, trace, warnings)
-                if not count % 256:
-                    deadline.check(f.where, f"at formula '{f.name}'")
-            deadline.check(f.where, f"at formula '{f.name}'")
-        violations, bad_facts, fired = [], [], []
-        for index, cond in enumerate(version.conditions):
-            scope = version.scopes[cond.scope]
-            when = version.bound[id(cond)]
-            deadline.check(cond.where, f"at condition {cond.code}")
-            for item in items_by_scope.get(cond.scope, ()):
-                try:
-                    raised = when(item)
-                except Exception as exc:
-                    if isinstance(exc, MissingKey):
-                        raise FactsError(Diagnostic("", exc.diagnostics[0].message,
-                                                    schemacheck.json_path(item.path) if item.path else "")) from None
-                    if not isinstance(exc, EvaluationError):
-                        exc = evaluation_error(exc, _names(cond.refs, item, params))
-                    raise EvaluationError(Diagnostic(cond.where, f"condition {cond.code}: "
-                                                                 f"{exc.diagnostics[0].message}"), exc.reason) from None
-                if not raised:
+        for step, what in version.schedule:
+            if step == "formula":
+                if bad_facts:   # the facts are bad: only the remaining facts checks still run
                     continue
-                shown = {r.name: _read(r, item, params) for r in cond.message_refs}
-                try:
-                    message = _MESSAGES.vformat(cond.message, (), shown)
-                except (ValueError, TypeError, KeyError) as exc:
-                    raise EvaluationError(Diagnostic(cond.where, f"condition {cond.code}: its message cannot be "
-                                                                 f"written: {exc}"), "type") from None
-                if cond.item is not None:
-                    key = _read(cond.item, item, params)
-                else:
-                    key = item.values.get(scope.key) if scope.key else None
-                record = {"code": cond.code, "item": _plain(key) if key is not None else None, "message": message}
-                fired.append(index)
-                if cond.severity == "facts":
-                    where = cond.path or (schemacheck.json_path(item.path) if item.path else "")
-                    bad_facts.append(Diagnostic("", message, where))
-                elif cond.severity == "warning":
-                    w = {"code": cond.code, "message": message}
-                    if item.path:
-                        w["path"] = schemacheck.json_path(item.path)
-                    elif item.label:
-                        w["path"] = item.label
-                    warnings.append(w)
-                else:
-                    violations.append(record)
+                f = what
+                names_of, parts = version.readers[id(f)], version.bound[id(f)]
+                for count, item in enumerate(items_by_scope.get(f.scope, ()), 1):
+                    _run_formula(f, item, parts, names_of, trace, warnings)
+                    if not count % 256:
+                        deadline.check(f.where, f"at formula '{f.name}'")
+                deadline.check(f.where, f"at formula '{f.name}'")
+                computed.add((f.scope, f.name))
+            elif version.condition_needs[what] <= computed:
+                _check(version, what, items_by_scope, params, deadline, violations, bad_facts, warnings, fired)
         if bad_facts:
             raise FactsError(bad_facts)
+        for index, cond in enumerate(version.conditions):
+            if cond.severity != "facts":
+                _check(version, index, items_by_scope, params, deadline, violations, bad_facts, warnings, fired)
         result = _result(version.result, root, params, violations)
     return result, trace, warnings, tuple(dict.fromkeys(fired))
+
+
+def _check(version, index, items_by_scope, params, deadline, violations, bad_facts, warnings, fired):
+    """One condition over the items of its scope: a violation, a warning or bad facts each
+    time its `when` holds."""
+    cond = version.conditions[index]
+    scope = version.scopes[cond.scope]
+    when = version.bound[id(cond)]
+    deadline.check(cond.where, f"at condition {cond.code}")
+    for item in items_by_scope.get(cond.scope, ()):
+        try:
+            raised = when(item)
+        except Exception as exc:
+            if isinstance(exc, MissingKey):
+                raise FactsError(Diagnostic("", exc.diagnostics[0].message,
+                                            schemacheck.json_path(item.path) if item.path else "")) from None
+            if not isinstance(exc, EvaluationError):
+                exc = evaluation_error(exc, _names(cond.refs, item, params))
+            raise EvaluationError(Diagnostic(cond.where, f"condition {cond.code}: "
+                                                         f"{exc.diagnostics[0].message}"), exc.reason) from None
+        if not raised:
+            continue
+        shown = {r.name: _read(r, item, params) for r in cond.message_refs}
+        try:
+            message = _MESSAGES.vformat(cond.message, (), shown)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise EvaluationError(Diagnostic(cond.where, f"condition {cond.code}: its message cannot be "
+                                                         f"written: {exc}"), "type") from None
+        if cond.item is not None:
+            key = _read(cond.item, item, params)
+        else:
+            key = item.values.get(scope.key) if scope.key else None
+        fired.append(index)
+        if cond.severity == "facts":
+            where = cond.path or (schemacheck.json_path(item.path) if item.path else "")
+            bad_facts.append(Diagnostic("", message, where))
+        elif cond.severity == "warning":
+            w = {"code": cond.code, "message": message}
+            if item.path:
+                w["path"] = schemacheck.json_path(item.path)
+            elif item.label:
+                w["path"] = item.label
+            warnings.append(w)
+        else:
+            violations.append({"code": cond.code, "item": _plain(key) if key is not None else None,
+                               "message": message})
 
 
 def _round(value, rounding, key):

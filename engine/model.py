@@ -188,6 +188,9 @@ class Version:
     digest: str
     path: str
     warnings: tuple = ()            # Diagnostics: unused data, formulas no result reaches
+    schedule: tuple = ()            # the run order: engine.schedule (formulas, and facts conditions before them)
+    plan_order: dict = field(default_factory=dict, compare=False, repr=False)      # id(formula) -> place in plan
+    condition_needs: dict = field(default_factory=dict, compare=False, repr=False)  # index -> formula keys
     readers: dict = field(default_factory=dict, compare=False, repr=False)  # id(formula) -> evaluate.readers
     bound: dict = field(default_factory=dict, compare=False, repr=False)    # id(formula or condition) -> closures
     where_dates: str = ""           # file:line:col of effective_from
