@@ -111,29 +111,55 @@ class RuleSet:
 
 
 class RuleStore:
-    """For services: the rule set in use, and safe reloads. A reload is all or nothing: a
-    rule set that does not load whole is refused with its errors, and the last good one
-    keeps answering. Reading `current` is atomic, so requests never see half a reload."""
+    """For services: the rule set in use, and gated reloads. A rule set is activated only if
+    it loads whole (every file validates) and every case of every policy passes; otherwise
+    the errors are returned and the last good set keeps answering. Reading `current` is
+    atomic, so requests never see half a reload. The first load is gated the same way
+    (RuleError if it fails)."""
 
-    def __init__(self, path: str | os.PathLike | None = None):
+    def __init__(self, path: str | os.PathLike | None = None, *, gate_on_cases: bool = True):
         self.path = path
-        self._current = load_rules(path)
+        self.gate_on_cases = gate_on_cases
+        fresh, errors = self._candidate()
+        if errors:
+            raise RuleError(errors)
+        self._current = fresh
 
     @property
     def current(self) -> RuleSet:
         return self._current
 
-    def reload(self) -> list[Diagnostic]:
-        """Load the rules again. [] when the new set is in use; its errors when it was refused."""
+    def _candidate(self):
         try:
             fresh = load_rules(self.path)
         except PolicyError as exc:
-            return list(exc.diagnostics)
+            return None, list(exc.diagnostics)
+        return fresh, (case_failures(fresh) if self.gate_on_cases else [])
+
+    def reload(self) -> list[Diagnostic]:
+        """Load the rules again. [] when the new set is in use; its errors (rule files, or the
+        cases that fail under it) when it was refused and the old set is still in use."""
+        fresh, errors = self._candidate()
+        if errors:
+            return errors
         self._current = fresh
         return []
 
     def evaluate(self, policy: str, facts, **kwargs) -> Decision:
         return self._current.evaluate(policy, facts, **kwargs)
+
+
+def case_failures(rules: RuleSet, policies=None) -> list[Diagnostic]:
+    """Every problem of every case of the rule set (the gate of a reload, and of
+    `policy validate --cases`): a case file that cannot be read, or a case whose decision
+    differs from what it expects."""
+    from .cases import run_all
+    try:
+        outcomes = run_all(rules, policies)
+    except PolicyError as exc:   # a case file that cannot be read
+        return list(exc.diagnostics)
+    return [Diagnostic(_display(o.case.path), f"case '{o.case.name}' under version {o.version}: {problem}")
+            for o in outcomes if not o.passed for problem in o.problems]
 
 
 def _as_of_from(version: Version, values) -> date | None:

@@ -181,3 +181,19 @@ def test_facts_errors_are_printed_once_and_many_are_counted(capsys, tmp_path):
     assert lines[2].startswith(f"{path}: sub_accounts[0].daily[0].asset_value: expected a non-negative decimal")
     assert len(lines) == 21 and len(set(lines)) == 21
     assert lines[-1] == "policy: ... and 7 more problems in the facts (27 in all)"
+
+
+def test_validate_cases_is_the_reload_gate(capsys, tmp_path):
+    code, out, err = run(capsys, "validate", "--cases", "--quiet", "--rules", str(ROOT / "rules"))
+    assert (code, out, err) == (0, "", "")
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    shutil.copytree(ROOT / "schemas", tmp_path / "schemas")
+    rule = tmp_path / "rules" / "msa-fee" / "2024-06-11.yaml"
+    rule.write_text(rule.read_text().replace("maintenance_fee_per_account:\n    value: 500",
+                                             "maintenance_fee_per_account:\n    value: 600"))
+    code, out, err = run(capsys, "validate", "--cases", "--rules", str(tmp_path / "rules"))
+    assert code == 1
+    case = tmp_path / "rules" / "msa-fee" / "cases" / "february-three-accounts.yaml"
+    assert (f"{case}: case 'february-three-accounts' under version 2024-06-11: "
+            "result.fee: expected '4360.00', found '4560.00'") in err.splitlines()
+    assert run(capsys, "validate", "--rules", str(tmp_path / "rules"))[0] == 0   # without --cases: the files are valid

@@ -56,10 +56,22 @@ def test_a_broken_reload_keeps_the_old_rules_serving(tmp_path):
     assert [str(e).split(": ", 1)[1] for e in errors] == [
         "formula 'fee' uses 'trading_fees', which is not defined; did you mean 'trading_fee'?"]
     assert store.evaluate("msa-fee", case.facts, version="2024-06-11").result["fee"] == before   # old rules
+    # the issue's example: a quoted "100k" used as a number is refused when the set loads
+    rule.write_text(good.replace("minimum_balance:\n    value: 100000", 'minimum_balance:\n    value: "100k"'))
+    [error] = store.reload()
+    assert "'<' compares 'average_asset_value' (decimal) with parameter 'minimum_balance' (the text \"100k\")" in str(error)
+    # a change that validates but breaks a case is refused too: the cases gate activation
     rule.write_text(good.replace("maintenance_fee_per_account:\n    value: 500", "maintenance_fee_per_account:\n    value: 600"))
+    errors = store.reload()
+    assert errors and all("case '" in str(e) and "under version 2024-06-11" in str(e) for e in errors)
+    assert any("february-three-accounts.yaml: case 'february-three-accounts' under version 2024-06-11: "
+               "result.fee: expected '4360.00', found '4560.00'" in str(e) for e in errors)
+    assert store.evaluate("msa-fee", case.facts, version="2024-06-11").result["fee"] == before   # old rules
+    # a change that validates and keeps every case passing goes live
+    old_digest = store.current.versions("msa-fee")[-1].digest
+    rule.write_text(good.replace("source: account maintenance fee of 500 USDT", "source: the account maintenance fee of 500 USDT"))
     assert store.reload() == []
-    # a and b are below 100,000: 2 x 600 + 3,360 trading = 4,560.00
-    assert str(store.evaluate("msa-fee", case.facts, version="2024-06-11").result["fee"]) == "4560.00"
+    assert store.current.versions("msa-fee")[-1].digest != old_digest
 
 
 def test_a_decision_over_its_time_limit_stops():
