@@ -19,6 +19,8 @@ from .errors import Diagnostic, PolicyError, RuleError, did_you_mean
 from .expressions import ExpressionSyntaxError, parse
 from .fastschema import compile_schema
 from .functions import FUNCTIONS
+from . import shared as shared_mod
+from .shared import Shared, selections
 from .model import (Band, Condition, Formula, Input, MapTable, Parameter, Ref, ResultField, Rounding,
                     Row, Scope, Table, Version, _shown)
 from .yamlsrc import Source, load_yaml
@@ -85,14 +87,37 @@ def compile_file(file: Path, display: str, rule_validator, schema_dirs, shared_f
         for path, message, at_key in schemacheck.explain(rule_validator, doc):
             ctx.error(path, message, at_key)
     schema_failed = bool(ctx.errors)
-    shared = []
+    items = {}
     for i, name in enumerate(doc.get("uses") or ()):
+        if name in (shared_files or {}) and shared_files[name] is None:
+            raise RuleError([])   # the shared file has errors of its own: this file's would be knock-ons
         if name not in (shared_files or {}):
             ctx.error(("uses", i), f"shared file '{name}' not found in _shared/{did_you_mean(name, shared_files or {})}")
         elif isinstance(name, str):
-            shared.append(shared_files[name])
+            for item_name, item in shared_files[name].items.items():
+                if item_name in items:
+                    ctx.error(("uses", i), f"'{item_name}' is in two shared files: {items[item_name].path} and {item.path}")
+                items.setdefault(item_name, item)
+    # The shared values in effect on the version's own dates (its base), then a variant of
+    # the version for every other combination of the dated values it reads.
+    effective = _or_none(lambda: date.fromisoformat(doc["effective_from"]))
+    published = _or_none(lambda: schemacheck.parse_timestamp(doc["published"]))
+    base = {n: (it.select(effective, published) if effective and published else None) for n, it in items.items()}
     try:
-        version = _Compiler(ctx, doc, file, raw, schema_dirs, tuple(shared), check_schemas).build()
+        c = _Compiler(ctx, doc, file, raw, schema_dirs, (items, {n: base[n] or 0 for n in items}), check_schemas)
+        version = c.build()
+        for n in version.dated_names:
+            if base[n] is None and effective and published:
+                ctx.errors.append(Diagnostic(ctx.src.where(("effective_from",)),
+                                             str(items[n].none_in_effect(effective, published).diagnostics[0])))
+        if not ctx.errors and version.dated:
+            for sel in selections(version.dated):
+                chosen = dict(zip(version.dated_names, sel))
+                if all(base[n] == i for n, i in chosen.items()):
+                    version.variants[sel] = version
+                else:
+                    values = {n: chosen.get(n, base[n] or 0) for n in items}
+                    version.variants[sel] = _Compiler(ctx, doc, file, raw, schema_dirs, (items, values), False).build()
     except Exception:
         # The schema already failed: go on only as far as the file's shape allows, so that
         # every error found so far is reported in this one pass. Without schema errors an
@@ -113,6 +138,13 @@ def _rule_fast_check(validator):
         _RULE_FAST.clear()
         _RULE_FAST[id(validator)] = (validator, compile_schema(validator.schema))
     return _RULE_FAST[id(validator)][1]
+
+
+def _meta(spec) -> tuple:
+    """What a node says about itself (kept for render and diff): description, unit, source, assumed."""
+    if not isinstance(spec, dict):
+        return ()
+    return tuple((k, spec[k]) for k in ("description", "unit", "source", "assumed") if isinstance(spec.get(k), str))
 
 
 def _or_none(fn):
@@ -141,39 +173,9 @@ def _position(d: Diagnostic):
         return (d.where, 0, 0)
 
 
-@dataclass(frozen=True)
-class Shared:
-    """A rules/_shared/<name>.yaml file: rule data several policies use."""
-
-    name: str
-    path: str
-    raw: bytes
-    parameters: dict
-    tables: dict
-    maps: dict
-
-    def assumptions(self) -> list[tuple[str, str]]:
-        out = [(p.where, f"parameter '{p.name}' = {_shown(p.value)}: {p.assumed}") for p in self.parameters.values() if p.assumed]
-        out += [(t.where, f"table '{t.name}': {t.assumed}") for t in self.tables.values() if t.assumed]
-        out += [(m.where, f"map '{m.name}': {m.assumed}") for m in self.maps.values() if m.assumed]
-        return out
-
-
 def compile_shared(file: Path, display: str, shared_validator) -> Shared:
-    raw = Path(file).read_bytes()
-    src = load_yaml(raw, display)
-    ctx = _Ctx(src)
-    if not isinstance(src.data, dict):
-        raise RuleError(src.diag((), "a shared file is a mapping (title, source, parameters, tables, maps)"))
-    for path, message, at_key in schemacheck.explain(shared_validator, src.data):
-        ctx.error(path, message, at_key)
-    if ctx.errors:
-        raise RuleError(ctx.errors)
-    c = _Compiler(ctx, src.data, file, raw, ())
-    c._data()
-    if ctx.errors:
-        raise RuleError(ctx.errors)
-    return Shared(Path(file).stem, display, raw, c.params, c.tables, c.maps)
+    return shared_mod.compile_shared(file, display, shared_validator,
+                                     lambda ctx, doc: _Compiler(ctx, doc, file, b"", ()))
 
 
 _SCHEMA_CACHE: dict = {}
@@ -195,7 +197,9 @@ def _facts_schema_file(path: Path, check: bool):
 
 
 class _Compiler:
-    def __init__(self, ctx: _Ctx, doc: dict, file: Path, raw: bytes, schema_dirs, shared=(), check_schemas=True):
+    def __init__(self, ctx: _Ctx, doc: dict, file: Path, raw: bytes, schema_dirs, shared=({}, {}), check_schemas=True):
+        """shared: (name -> SharedItem of the files the version uses, name -> the index of the
+        value to compile with)."""
         self.ctx, self.doc, self.file, self.raw, self.schema_dirs = ctx, doc, Path(file), raw, schema_dirs
         self.check_schemas = check_schemas
         self.shared = shared
@@ -221,8 +225,7 @@ class _Compiler:
         validator = self._facts_schema(d["facts_schema"]) if isinstance(d.get("facts_schema"), str) else None
 
         self._data()
-        for shared in self.shared:
-            self._merge_shared(shared)
+        self._merge_shared()
         self.rounding = {name: Rounding(name, Decimal(str(spec["quantum"])), ROUNDING_MODES[spec["mode"]])
                          for name, spec in (d.get("rounding") or {}).items()}
         for name, spec in self.rounding.items():
@@ -256,7 +259,8 @@ class _Compiler:
             facts_fast_check=self.facts_fast,
             as_of_default=as_of, parameters=self.params, tables=self.tables, maps=self.maps, root=root, scopes=self.scopes,
             plan=plan, conditions=conditions, result=result,
-            digest="sha256:" + hashlib.sha256(self.raw + b"".join(sh.raw for sh in self.shared)).hexdigest(),
+            digest=self._digest(), dated=tuple(self.shared[0][n] for n in self._dated_names()),
+            dated_names=self._dated_names(),
             path=self.ctx.src.path, warnings=tuple(self.warnings),
             where_dates=self.ctx.src.where(("effective_from",)),
             where_assumed=tuple(self.ctx.src.where(("assumed", i)) for i in range(len(d.get("assumed") or ()))))
@@ -290,31 +294,50 @@ class _Compiler:
     def _data(self):
         """Parameters, tables and maps: the rule data of a version or a shared file."""
         d = self.doc
-        self.params = {}
-        for name, spec in (d.get("parameters") or {}).items():
-            value = spec["value"]
-            if isinstance(value, int) and not isinstance(value, bool):
-                value = Decimal(value)   # numbers from rule data are Decimal, whole or not
-            elif isinstance(value, list):
-                value = tuple(value)
-            elif isinstance(value, str) and re.fullmatch(r"-?[0-9][0-9.,_ ]*%?|[-+]?(nan|inf|infinity)", value.strip(),
-                                                         re.IGNORECASE):
-                self.warnings.append(self.ctx.src.diag(("parameters", name, "value"),
-                    f"parameter '{name}' is the text {value!r}; for a number write it without quotes"
-                    + (" and as a fraction (0.002% is 0.00002)" if value.strip().endswith("%") else "")))
-            self.params[name] = Parameter(name, value, spec.get("unit"), spec.get("source"), spec.get("assumed"),
-                                          self.ctx.src.where(("parameters", name), key=True))
-        self.tables = {name: self._table(name, spec) for name, spec in (d.get("tables") or {}).items()}
+        self.params = {name: self._parameter(name, spec, ("parameters", name)) for name, spec in
+                       (d.get("parameters") or {}).items()}
+        self.tables = {name: self._table(name, spec, ("tables", name)) for name, spec in (d.get("tables") or {}).items()}
         self.maps = {name: self._map(name, spec, ("maps", name)) for name, spec in (d.get("maps") or {}).items()}
 
-    def _merge_shared(self, shared):
-        """Parameters, tables and maps of a shared file join this version's names."""
-        for kind, own in (("parameters", self.params), ("tables", self.tables), ("maps", self.maps)):
-            for name, value in getattr(shared, kind).items():
-                if name in own:
-                    self.ctx.error((kind, name), f"'{name}' is also defined in the shared file {shared.path}", key=True)
-                else:
-                    own[name] = value
+    def _parameter(self, name, spec, at, value_at=None) -> Parameter:
+        value = spec["value"]
+        value_at = value_at or at + ("value",)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = Decimal(value)   # numbers from rule data are Decimal, whole or not
+        elif isinstance(value, list):
+            value = tuple(value)
+        elif isinstance(value, str) and re.fullmatch(r"-?[0-9][0-9.,_ ]*%?|[-+]?(nan|inf|infinity)", value.strip(),
+                                                     re.IGNORECASE):
+            self.warnings.append(self.ctx.src.diag(value_at,
+                f"parameter '{name}' is the text {value!r}; for a number write it without quotes"
+                + (" and as a fraction (0.002% is 0.00002)" if value.strip().endswith("%") else "")))
+        return Parameter(name, value, spec.get("unit"), spec.get("source"), spec.get("assumed"),
+                         self.ctx.src.where(at, key=True), spec.get("description"))
+
+    def _merge_shared(self):
+        """The shared items of the files the version uses join its names, each with the value
+        chosen for this compilation."""
+        items, chosen = self.shared
+        own = {"parameters": self.params, "tables": self.tables, "maps": self.maps}
+        self.shared_names = set()
+        for name, item in items.items():
+            if name in self.params or name in self.tables or name in self.maps:
+                kind = next(k for k, d in own.items() if name in d)
+                self.ctx.error((kind, name), f"'{name}' is also defined in the shared file {item.path}", key=True)
+                continue
+            own[item.kind][name] = item.values[chosen[name]].obj
+            self.shared_names.add(name)
+
+    def _dated_names(self) -> tuple:
+        """The shared items this version reads: their values are chosen per decision."""
+        used = self.used | self.used_tables | self.used_maps
+        return tuple(sorted(n for n in getattr(self, "shared_names", ()) if n in used))
+
+    def _digest(self) -> str:
+        """sha256 of the rule file and of the shared values this compilation reads."""
+        items, chosen = self.shared
+        parts = [items[n].values[chosen[n]].canonical for n in self._dated_names()]
+        return "sha256:" + hashlib.sha256(self.raw + b"".join(parts)).hexdigest()
 
     def _map(self, name, spec, at) -> MapTable:
         depth = len(spec["keys"])
@@ -337,27 +360,28 @@ class _Compiler:
             missing = Decimal(missing)
         return MapTable(name, tuple(spec["keys"]), convert(spec["entries"], 0, at + ("entries",)), "missing" in spec,
                         missing, bool(spec.get("warn_missing")), spec.get("description"), spec.get("assumed"),
-                        self.ctx.src.where(at, key=True), at=at, source=self.ctx.src)
+                        self.ctx.src.where(at, key=True), at=at, source=self.ctx.src, unit=spec.get("unit"),
+                        origin=spec.get("source"))
 
     # -- tables ------------------------------------------------------------------------
-    def _table(self, name, spec) -> Table:
+    def _table(self, name, spec, at) -> Table:
         rows = []
         for i, row in enumerate(spec["rows"]):
             low = Decimal(str(row["from"]))
             high = Decimal(str(row["to"])) if "to" in row else None
             rows.append(Row(low, high, Decimal(str(row["value"]))))
-            at = ("tables", name, "rows", i)
+            row_at = at + ("rows", i)
             if high is not None and high <= low:
-                self.ctx.error(at + ("to",), f"tier row 'to: {high}' must be above its 'from: {low}'")
+                self.ctx.error(row_at + ("to",), f"tier row 'to: {high}' must be above its 'from: {low}'")
             if i and rows[i - 1].high is None:
-                self.ctx.error(at, "only the last tier row may leave out 'to'")
+                self.ctx.error(row_at, "only the last tier row may leave out 'to'")
             elif i and low < rows[i - 1].high:
-                self.ctx.error(at + ("from",), f"tier rows must ascend: 'from: {low}' follows 'to: {rows[i - 1].high}'")
+                self.ctx.error(row_at + ("from",), f"tier rows must ascend: 'from: {low}' follows 'to: {rows[i - 1].high}'")
             elif i and low != rows[i - 1].high:
-                self.ctx.error(at + ("from",), f"tier rows must be contiguous: 'from: {low}' leaves a gap after "
-                                               f"'to: {rows[i - 1].high}'")
-        return Table(name, tuple(rows), spec.get("description"), spec.get("assumed"),
-                     self.ctx.src.where(("tables", name), key=True))
+                self.ctx.error(row_at + ("from",), f"tier rows must be contiguous: 'from: {low}' leaves a gap after "
+                                                   f"'to: {rows[i - 1].high}'")
+        return Table(name, tuple(rows), spec.get("description"), spec.get("assumed"), self.ctx.src.where(at, key=True),
+                     unit=spec.get("unit"), source=spec.get("source"))
 
     # -- scopes ------------------------------------------------------------------------
     def _scope(self, spec, path, name, qualified, parent, facts_base) -> Scope:
@@ -613,7 +637,7 @@ class _Compiler:
                 self.ctx.error(at + ("when_null",), f"when_null names '{when_null}', which is not one of the bands"
                                                     f"{did_you_mean(when_null, [b.name for b in bands])}")
             data = {"bands": tuple(bands), "when_null": when_null, "has_previous": "previous" in spec}
-        return Formula(name, scope.qualified, kind, shown, tuple(parts), data, tuple(refs), where)
+        return Formula(name, scope.qualified, kind, shown, tuple(parts), data, tuple(refs), where, _meta(spec))
 
     def _bound(self, value, at):
         """A band bound: a number, or the name of a numeric parameter (so a threshold is
@@ -706,7 +730,7 @@ class _Compiler:
                 self.ctx.error(at + ("item",), f"'{spec['item']}' is not defined here"
                                                f"{did_you_mean(spec['item'], self._visible(scope))}")
         return Condition(spec["code"], scope.qualified, when, refs, spec["message"], tuple(message_refs),
-                         severity, spec.get("path"), self.ctx.src.where(at), item)
+                         severity, spec.get("path"), self.ctx.src.where(at), item, _meta(spec))
 
     def _message_fields(self, template: str, at) -> list[str]:
         """The names a message shows: {name} or {name:spec} with a number format spec."""
@@ -813,4 +837,4 @@ class _Compiler:
                 self.warnings.append(Diagnostic(f.where, f"formula '{name}' reaches no result and no condition"))
 
 
-__all__ = ["compile_file", "compile_shared", "Shared", "load_yaml"]
+__all__ = ["compile_file", "compile_shared", "load_yaml"]

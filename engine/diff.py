@@ -29,14 +29,22 @@ class Change:
     new: str
 
 
+def _with_meta(text: str, **meta) -> str:
+    """A node's value with what it says about itself: a new source or assumption is a change."""
+    notes = "; ".join(f"{k}: {v}" for k, v in meta.items() if v)
+    return f"{text} [{notes}]" if notes else text
+
+
 def _params(v: Version) -> dict:
-    return {p.name: num(p.value) if not isinstance(p.value, (list, tuple)) else ", ".join(p.value)
+    return {p.name: _with_meta(num(p.value) if not isinstance(p.value, (list, tuple)) else ", ".join(p.value),
+                               unit=p.unit, source=p.source, assumed=p.assumed)
             for p in v.parameters.values()}
 
 
 def _tables(v: Version) -> dict:
-    return {t.name: "; ".join(f"[{num(r.low)}, {num(r.high) if r.high is not None else '∞'}) {num(r.value)}"
-                              for r in t.rows) for t in v.tables.values()}
+    return {t.name: _with_meta("; ".join(f"[{num(r.low)}, {num(r.high) if r.high is not None else '∞'}) {num(r.value)}"
+                                         for r in t.rows), unit=t.unit, source=t.source, assumed=t.assumed)
+            for t in v.tables.values()}
 
 
 def _maps(v: Version) -> dict:
@@ -49,16 +57,23 @@ def _maps(v: Version) -> dict:
                 else:
                     out[f"{m.name}[{', '.join(prefix + (k,))}]"] = num(val) if not isinstance(val, tuple) else ", ".join(val)
         walk(m.entries, ())
+        if m.unit or m.origin or m.assumed:
+            out[f"{m.name} (notes)"] = _with_meta("", unit=m.unit, source=m.origin, assumed=m.assumed).strip()
     return out
 
 
 def _formulas(v: Version) -> dict:
-    return {(f"{f.scope}." if f.scope else "") + f.name: describe(f) for f in v.plan}
+    return {(f"{f.scope}." if f.scope else "") + f.name: _with_meta(describe(f), **dict(f.meta)) for f in v.plan}
 
 
 def _conditions(v: Version) -> dict:
-    return {(f"{c.scope}: " if c.scope else "") + c.code: f"when {c.when.text if c.when else ''} ({c.severity}): {c.message}"
-            for c in v.conditions}
+    out = {}
+    for c in v.conditions:   # a code may be raised by several conditions: each is compared with its like
+        key = (f"{c.scope}: " if c.scope else "") + c.code
+        n = sum(1 for k in out if k == key or k.startswith(key + " #"))
+        out[key if not n else f"{key} #{n + 1}"] = _with_meta(
+            f"when {c.when.text if c.when else ''} ({c.severity}): {c.message}", **dict(c.meta))
+    return out
 
 
 def _result(v: Version) -> dict:

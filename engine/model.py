@@ -14,6 +14,11 @@ from .expressions import Expression
 
 
 def _shown(value) -> str:
+    """A rule value as it is written in a rule file: 0.5, true, [a, b]."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
     return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
@@ -25,6 +30,7 @@ class Parameter:
     source: str | None
     assumed: str | None
     where: str
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ class Table:
     description: str | None
     assumed: str | None
     where: str
+    unit: str | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,8 @@ class MapTable:
     where: str
     at: tuple = ()                 # its path in its file, and the file (errors found when it is typed)
     source: Any = field(default=None, compare=False, repr=False)
+    unit: str | None = None
+    origin: str | None = None      # where a source states it (`source:` in the rule file)
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,7 @@ class Formula:
     spec: Any = None
     refs: tuple[Ref, ...] = ()
     where: str = ""
+    meta: tuple = ()               # (key, text) of description, unit, source, assumed, as written
 
     def part(self, label: str) -> Expression:
         for name, expr in self.parts:
@@ -123,6 +134,7 @@ class Condition:
     path: str | None               # for severity facts: the JSON path the error names
     where: str
     item: Ref | None = None        # what the violation names (default: the for_each item's key)
+    meta: tuple = ()               # (key, text) of description, source, assumed, as written
 
 
 @dataclass(frozen=True)
@@ -188,6 +200,9 @@ class Version:
     digest: str
     path: str
     warnings: tuple = ()            # Diagnostics: unused data, formulas no result reaches
+    dated: tuple = ()               # shared.SharedItem this version reads: their values are chosen per decision
+    dated_names: tuple = ()
+    variants: dict = field(default_factory=dict, compare=False, repr=False)   # selection -> Version
     schedule: tuple = ()            # the run order: engine.schedule (formulas, and facts conditions before them)
     plan_order: dict = field(default_factory=dict, compare=False, repr=False)      # id(formula) -> place in plan
     condition_needs: dict = field(default_factory=dict, compare=False, repr=False)  # index -> formula keys
@@ -196,6 +211,19 @@ class Version:
     where_dates: str = ""           # file:line:col of effective_from
     where_assumed: tuple = ()       # file:line:col of each version-level assumption
 
+    def for_dates(self, as_of, known_at) -> "Version":
+        """This version with the shared values in effect on as_of, among those published by
+        known_at (itself when it reads none). NoVersionError when a value it reads has none."""
+        if not self.dated:
+            return self
+        selection = []
+        for item in self.dated:
+            index = item.select(as_of, known_at)
+            if index is None:
+                raise item.none_in_effect(as_of, known_at)
+            selection.append(index)
+        return self.variants[tuple(selection)]
+
     def assumptions(self) -> list[tuple[str, str]]:
         """(where, what is assumed and why) for everything this version marks as assumed."""
         out = [(where, f"{a['what']}: {a['why']}")
@@ -203,4 +231,7 @@ class Version:
         out += [(p.where, f"parameter '{p.name}' = {_shown(p.value)}: {p.assumed}") for p in self.parameters.values() if p.assumed]
         out += [(t.where, f"table '{t.name}': {t.assumed}") for t in self.tables.values() if t.assumed]
         out += [(m.where, f"map '{m.name}': {m.assumed}") for m in self.maps.values() if m.assumed]
+        out += [(f.where, f"formula '{f.name}': {dict(f.meta)['assumed']}") for f in self.plan if dict(f.meta).get("assumed")]
+        out += [(c.where, f"condition {c.code}: {dict(c.meta)['assumed']}") for c in self.conditions
+                if dict(c.meta).get("assumed")]
         return out

@@ -37,6 +37,11 @@ def describe(f: Formula) -> str:
     return f.text
 
 
+def meta_text(meta, skip=()) -> str:
+    """A node's own notes (description, unit, source, assumed) in one line."""
+    return "; ".join(f"{k}: {v}" if k != "description" else v for k, v in meta if k not in skip)
+
+
 def _value(v) -> str:
     if isinstance(v, (list, tuple)):
         return ", ".join(str(x) for x in v) or "(none)"
@@ -80,24 +85,45 @@ def render(v: Version) -> Doc:
         doc.table(["name", "value", "unit", "source"], rows, flags)
     for t in v.tables.values():
         doc.h(2, f"Table {t.name}" + (f": {t.description}" if t.description else ""))
+        if t.unit or t.source:
+            doc.p("; ".join(x for x in (t.unit and f"unit: {t.unit}", t.source and f"source: {t.source}") if x))
         if t.assumed:
-            doc.p(t.assumed, flag=True)
+            doc.p(f"assumed: {t.assumed}", flag=True)
         doc.table(["from", "to (not included)", "value"],
                   [[num(r.low), num(r.high) if r.high is not None else "and above", num(r.value)] for r in t.rows])
     for m in v.maps.values():
         doc.h(2, f"Map {m.name}" + (f": {m.description}" if m.description else ""))
+        if m.unit or m.origin:
+            doc.p("; ".join(x for x in (m.unit and f"unit: {m.unit}", m.origin and f"source: {m.origin}") if x))
         if m.assumed:
-            doc.p(m.assumed, flag=True)
+            doc.p(f"assumed: {m.assumed}", flag=True)
         doc.table(list(m.keys) + ["value"], list(_map_rows(m.entries)))
         if m.has_missing:
             doc.p(f"No entry: {_value(m.missing)}" + (" (with a warning)" if m.warn_missing else ""))
+
+    if v.dated:
+        doc.h(1, "Shared data, by date")
+        doc.p("Values from rules/_shared/ apply from their date, once published: a decision uses the latest in "
+              "effect on its as_of among those published by its known_at. The tables above show the values in "
+              f"effect on this version's own dates ({v.effective_from}, published {fmt_ts(v.published)}).")
+        rows, flags = [], []
+        for item in v.dated:
+            for dv in item.values:
+                o = dv.obj
+                shown = _value(o.value) if item.kind == "parameters" else f"{len(list(_map_rows(o.entries)))} entries" \
+                    if item.kind == "maps" else f"{len(o.rows)} rows"
+                note = o.assumed and f"assumed: {o.assumed}" or (o.source if item.kind == "parameters" else
+                                                                   getattr(o, "origin", None) or o.source) or ""
+                rows.append([f"{item.name} ({item.path})", str(dv.effective_from), fmt_ts(dv.published), shown, note or ""])
+                flags.append(bool(o.assumed))
+        doc.table(["item", "from", "published", "value", "source"], rows, flags)
 
     doc.h(1, "Inputs (from the facts)")
     rows = []
     for scope in v.scopes.values():
         for inp in scope.inputs.values():
             where = f"{scope.qualified}[] " if scope.qualified else ""
-            rows.append([inp.name, where + ".".join(inp.path), inp.type,
+            rows.append([inp.name, where + ".".join(inp.path), str(inp.type),
                          "" if not inp.has_default else _value(inp.default)])
     doc.table(["name", "facts path", "type", "default"], rows)
     collections = [f"{s.qualified}: one item per {'calendar day of ' + s.calendar if s.calendar else 'entry of ' + '.'.join(s.path) if s.entries else 'element of ' + '.'.join(s.path)}"
@@ -107,13 +133,15 @@ def render(v: Version) -> Doc:
         doc.ul(collections)
 
     doc.h(1, "Formulas (in the order they are evaluated)")
-    doc.table(["name", "per item of", "definition"],
-              [[f.name, f.scope or "", describe(f)] for f in v.plan])
+    doc.table(["name", "per item of", "definition", "notes"],
+              [[f.name, f.scope or "", describe(f), meta_text(f.meta)] for f in v.plan],
+              [bool(dict(f.meta).get("assumed")) for f in v.plan])
 
     if v.conditions:
         doc.h(1, "Conditions")
-        doc.table(["code", "severity", "per item of", "raised when", "message"],
-                  [[c.code, c.severity, c.scope, c.when.text if c.when else "", c.message] for c in v.conditions])
+        doc.table(["code", "severity", "per item of", "raised when", "message", "notes"],
+                  [[c.code, c.severity, c.scope, c.when.text if c.when else "", c.message, meta_text(c.meta)]
+                   for c in v.conditions], [bool(dict(c.meta).get("assumed")) for c in v.conditions])
 
     doc.h(1, "Result")
     rows = []

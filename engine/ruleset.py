@@ -8,7 +8,8 @@ from types import MappingProxyType
 
 from . import facts as facts_mod
 from . import schemacheck, versions
-from .compiler import Shared, compile_file, compile_shared
+from .compiler import compile_file, compile_shared
+from .shared import Shared
 from .decision import Decision
 from .errors import Diagnostic, FactsError, PolicyError, RuleError, UsageError, did_you_mean
 from .evaluate import Deadline, run
@@ -82,6 +83,7 @@ class RuleSet:
         deadline.check("", "reading the facts")
         if as_of is None:
             as_of = _as_of_from(chosen, root.values) or known_at.date()
+        chosen = chosen.for_dates(as_of, known_at)   # the shared values in effect for this decision
         try:
             result, trace, warnings, raised = run(chosen, root, items, warnings, deadline)
         except FactsError as exc:   # found while evaluating: name the facts file too
@@ -242,6 +244,7 @@ def load_rules(path: str | os.PathLike | None = None, *, check_schemas: bool = T
             shared[file.stem] = compile_shared(file, _display(file), _shared_validator(rule_schema))
         except PolicyError as exc:
             errors.extend(exc.diagnostics)
+            shared[file.stem] = None   # known, but broken: the versions that use it are not compiled
     policies: dict[str, list[Version]] = {}
     for file in sorted(root.glob("*/*.yml")) + sorted(root.glob("*/*/*.yml")):
         errors.append(Diagnostic(_display(file), "rule and case files end in .yaml; rename this .yml file "
@@ -267,4 +270,4 @@ def load_rules(path: str | os.PathLike | None = None, *, check_schemas: bool = T
     if errors:
         raise RuleError(errors)
     ordered = {p: tuple(sorted(vs, key=lambda v: (v.effective_from, v.published))) for p, vs in sorted(policies.items())}
-    return RuleSet(root, ordered, shared)
+    return RuleSet(root, ordered, {k: v for k, v in shared.items() if v is not None})

@@ -30,10 +30,25 @@ def test_render_describes_bands_and_switches():
     assert "by type: portfolio_margin → sum(maintenance.margin);" in md
 
 
+def test_notes_of_tables_conditions_and_shared_values_reach_the_document():
+    md = to_markdown(render(OLD))
+    assert "unit: ratio per year; source: Asset Value Based Fee table" in md      # a table's unit and source
+    assert "| Minimum Asset Holding Requirement |" in md.replace("source: ", "")   # a condition's source
+    ltv = to_markdown(render(RULES.versions("institutional-loan-ltv")[0]))
+    assert "## Shared data, by date" in ltv
+    assert "| ⚠ collateral_ratio (rules/_shared/collateral-ratios.yaml) | 2024-12-05 | 2024-12-05T00:00:00Z |" in ltv
+
+
 def test_data_diff_names_what_changed():
     changes = {(c.what, c.name): c for c in data_diff(OLD, NEW)}
     assert changes[("parameter", "minimum_fee")].change == "removed"
-    assert changes[("parameter", "maintenance_fee_per_account")].new == "500"
+    assert changes[("parameter", "maintenance_fee_per_account")].new == (
+        "500 [unit: USDT per sub-account and month; source: account maintenance fee of 500 USDT for each MSA below "
+        "the balance threshold]")
+    # the same rate, no longer stated by the source: the diff shows the assumption
+    spot = changes[("parameter", "spot_rate")]
+    assert spot.old.startswith("0.00002 [unit: ratio of daily spot volume; source: Trading Volume Based Fee table")
+    assert spot.new.startswith("0.00002 [unit: ratio of daily spot volume; assumed: the stored copies of the revision")
     fee = changes[("formula", "fee")]
     assert (fee.change, fee.old, fee.new) == ("changed", "max(asset_value_fee, trading_volume_fee, minimum_fee)",
                                               "maintenance_fee + trading_fee")
