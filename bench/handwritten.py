@@ -84,7 +84,7 @@ def msa_fee_2024_06_04(facts: dict) -> dict:
 
 # -- institutional-loan-ltv 2024-12-05 ---------------------------------------------------
 PM_RATIOS = {"BTC": Decimal("0.95"), "ETH": Decimal("0.95"), "SOL": Decimal("0.90"), "XRP": Decimal("0.85"),
-             "USDT": Decimal("0.99")}
+             "USDT": Decimal("0.99"), "USDC": Decimal("0.99")}
 RATIOS = {"portfolio_margin": PM_RATIOS, "portfolio_margin_pro": PM_RATIOS, "cross_margin_classic": PM_RATIOS,
           "cross_margin_pro": PM_RATIOS, "spot": dict.fromkeys(("BTC", "ETH", "USDT", "USDC", "SOL", "BNB"), Decimal(1))}
 ACTIONS = {"normal": [], "margin_call": ["notify_margin_call"],
@@ -175,13 +175,12 @@ def ltv_2024_12_05(facts: dict) -> dict:
 # -- portfolio-margin-eligibility 2024-12-03 ---------------------------------------------
 @sixty_digits
 def pm_eligibility_2024_12_03(facts: dict) -> dict:
-    vip, spot, futures = facts["vip_level"], dec(facts["spot_volume_30d"]), dec(facts["futures_volume_30d"])
+    vip = facts["vip_level"]
     balance = sum((dec(v) for v in facts["wallet_balances"].values()), ZERO)
-    vip_route = vip >= 1 or spot >= 1000000 or futures >= 15000000
+    vip_route = vip >= 1          # the VIP level; the FAQ states no volume thresholds
     balance_route = balance > 50000
     eligible = vip_route or balance_route
-    reasons = [] if eligible else ["VIP_LEVEL_TOO_LOW", "SPOT_VOLUME_TOO_LOW", "FUTURES_VOLUME_TOO_LOW",
-                                   "BALANCE_TOO_LOW"]
+    reasons = [] if eligible else ["VIP_LEVEL_TOO_LOW", "BALANCE_TOO_LOW"]
     if eligible and not facts["quiz_passed"]:
         reasons.append("QUIZ_NOT_PASSED")
     return {"eligible": eligible, "route": "vip" if vip_route else ("balance" if balance_route else None),

@@ -14,7 +14,8 @@ FAQ = (ROOT / "rules/institutional-loan-ltv/cases/faq-worked-example.facts.json"
 # BTC in a portfolio margin wallet counts 90% from 2025-03-01, announced 2025-02-20. A dated
 # value is the whole map: the shipped entries, with that one ratio changed.
 SHARED = (ROOT / "rules" / "_shared" / "collateral-ratios.yaml").read_text()
-ENTRIES = SHARED[SHARED.index("        entries:\n"):SHARED.index("    assumed: >-\n      portfolio_margin_pro")]
+END = SHARED.index("\n    assumed: >-\n", SHARED.index("    values:")) + 1   # the map's own note, after its values
+ENTRIES = SHARED[SHARED.index("        entries:\n"):END]
 assert ENTRIES.count("BTC: 0.95     # example, sub-account 1") == 1
 NEW_BTC_RATIO = ('      - from: "2025-03-01"\n        published: "2025-02-20T09:00:00Z"\n'
                  "        source: a made-up announcement, for the test\n"
@@ -26,7 +27,7 @@ def with_new_value(tmp_path, value=NEW_BTC_RATIO):
     shutil.copytree(ROOT / "schemas", tmp_path / "schemas")
     shared = tmp_path / "rules" / "_shared" / "collateral-ratios.yaml"
     text = shared.read_text()
-    at = text.index("    assumed: >-\n      portfolio_margin_pro")
+    at = text.index("\n    assumed: >-\n", text.index("    values:")) + 1
     shared.write_text(text[:at] + value + text[at:])
     return load_rules(tmp_path / "rules")
 
