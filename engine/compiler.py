@@ -551,9 +551,19 @@ class _Compiler:
                    ast.UAdd: "+"}
 
     def _check_arithmetic(self, expr, refs: dict, at, owner: str, text: str):
-        """Arithmetic on number literals alone is worked out now, so that its errors (a huge
-        power) are load errors. (Operands of other kinds are the type pass's.)"""
+        """Arithmetic whose operands are known now (number literals and number parameters)
+        is worked out now, so that its errors are load errors: a huge power, a division by a
+        parameter that is 0, an exponent that is not whole. (Operands of other kinds are the
+        type pass's.)"""
         from .expressions import OPERATORS
+
+        def known(node):
+            if isinstance(node, ast.Constant) and isinstance(node.value, Decimal):
+                return node.value
+            ref = refs.get(node.id) if isinstance(node, ast.Name) else None
+            if ref is not None and ref.kind == "param" and isinstance(self.params[ref.target].value, Decimal):
+                return self.params[ref.target].value
+            return None
 
         for node in ast.walk(expr.tree):
             if isinstance(node, ast.BinOp) and type(node.op) in self._ARITHMETIC:
@@ -563,13 +573,21 @@ class _Compiler:
             else:
                 continue
             col = getattr(node, "col_offset", 0) + len(text) - len(text.lstrip())
-            if all(isinstance(o, ast.Constant) and isinstance(o.value, Decimal) for o in operands):
-                try:
-                    with localcontext(_LOAD_CONTEXT):
-                        OPERATORS[type(node.op)](*(o.value for o in operands))
-                except Exception as exc:  # the same error evaluation would raise, found now
-                    message = exc.diagnostics[0].message if isinstance(exc, PolicyError) else str(exc)
-                    self.ctx.errors.append(Diagnostic(self.ctx.expr_where(at, col), f"{owner}: {message}"))
+            values = [known(o) for o in operands]
+            if None in values and isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Pow)) \
+                    and values[1] is not None:
+                values = [Decimal(1), values[1]]   # the divisor or exponent alone is known: check it
+            elif None in values:
+                continue
+            try:
+                with localcontext(_LOAD_CONTEXT):
+                    OPERATORS[type(node.op)](*values)
+            except Exception as exc:  # the same error evaluation would raise, found now
+                message = exc.diagnostics[0].message if isinstance(exc, PolicyError) else str(exc)
+                right = operands[-1]
+                if isinstance(right, ast.Name):
+                    message += f" (parameter '{right.id}' is {format(values[-1], 'f')})"
+                self.ctx.errors.append(Diagnostic(self.ctx.expr_where(at, col), f"{owner}: {message}"))
 
     def _formula(self, scope: Scope, name, spec, at) -> Formula:
         """Any kind of formula: its parts (expressions by role) are parsed and resolved here;

@@ -189,6 +189,8 @@ class _Checker:
     def compare(self, op, ln, lt, rn, rt):
         if T.ANY in (lt, rt) or lt.kind == "any" or rt.kind == "any":
             return
+        # a month is text "YYYY-MM": it compares with a literal month written as text
+        lt, rt = _as_month(lt, rn, rt), _as_month(rt, ln, lt)
         if op in ("in", "not in"):
             if rt.kind not in ("list", "map") or rt.optional:
                 self.error(rn, f"'{op}' needs a list or a map on its right, not {self.describe(rn, rt)}")
@@ -254,6 +256,14 @@ class _Checker:
                                      f" ({name}{sig.text})")
                 return T.ANY
         return _substitute(sig.result, bindings)
+
+
+def _as_month(t, other_node, other_type):
+    """A text literal that is a month, compared with a month, is a month."""
+    if other_type.kind == "month" and t.kind == "text" and t.values and len(t.values) == 1 \
+            and re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", next(iter(t.values))):
+        return T.Type("month", optional=t.optional)
+    return t
 
 
 def _is_none(node) -> bool:

@@ -177,3 +177,19 @@ def test_joins():
     assert T.join(T.BOOLEAN, T.DECIMAL) is None
     assert T.accepts(T.DECIMAL, T.INTEGER) and not T.accepts(T.INTEGER, T.DECIMAL)
     assert not T.accepts(T.DECIMAL, T.optional(T.DECIMAL))
+
+
+def test_a_month_compares_with_a_month_written_as_text(tmp_path):
+    import shutil
+    from conftest import ROOT
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    shutil.copytree(ROOT / "schemas", tmp_path / "schemas")
+    rule = tmp_path / "rules" / "msa-fee" / "2024-06-11.yaml"
+    rule.write_text(rule.read_text().replace("  fee: maintenance_fee + trading_fee",
+                                             '  fee: maintenance_fee + trading_fee if month >= "2024-07" else 0'))
+    facts = (ROOT / "rules/msa-fee/cases/february-three-accounts.facts.json").read_text()
+    assert str(load_rules(tmp_path / "rules").evaluate("msa-fee", facts).result["fee"]) == "4360.00"
+    rule.write_text(rule.read_text().replace('month >= "2024-07"', 'month >= "2024-7"'))
+    with pytest.raises(RuleError) as e:
+        load_rules(tmp_path / "rules")
+    assert "'>=' compares 'month' (month) with \"2024-7\"" in str(e.value)
