@@ -397,7 +397,7 @@ class _Compiler:
             scope.inputs[entries[0]] = Input(entries[0], (), key_t, None, False, here)
             scope.inputs[entries[1]] = Input(entries[1], (), value_t, None, False, here)
         self.scopes[qualified] = scope
-        item_schema = self._schema_at(facts_base)
+        item_schema = schemacheck.node_at(self.facts_schema, facts_base) if self.facts_schema else None
         for iname, ispec in (spec.get("inputs") or {}).items():
             at = path + ("inputs", iname)
             ipath = tuple(ispec["path"].split("."))
@@ -441,28 +441,8 @@ class _Compiler:
         scope.formula_names = tuple(names)
         return scope
 
-    def _schema_at(self, base):
-        """The facts-schema node at a path of property names and '[]' (array items)."""
-        node = self.facts_schema
-        for part in base:
-            node = self._deref(node)
-            if node is None:
-                return None
-            if part == "[]":
-                node = node.get("items")
-            elif part == "{}":
-                node = node.get("additionalProperties")
-            else:
-                node = (node.get("properties") or {}).get(part)
-        return self._deref(node)
-
     def _deref(self, node):
-        while isinstance(node, dict) and "$ref" in node and node["$ref"].startswith("#/"):
-            target = self.facts_schema
-            for part in node["$ref"][2:].split("/"):
-                target = target.get(part, {}) if isinstance(target, dict) else {}
-            node = target
-        return node
+        return schemacheck.deref(node, self.facts_schema)
 
     def _check_fact_path(self, item_schema, fpath, at, base, want=None) -> bool:
         if self.facts_schema is None:

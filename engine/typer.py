@@ -437,6 +437,8 @@ def type_result(c, types: Types, fields, spec, at, scope):
 
 
 def type_as_of(c, types: Types, formula, raw):
+    if formula.kind != "expr" or not formula.parts:   # not an expression that parsed: reported already
+        return
     t = types.expression(c.scopes[""], formula.part("expr"), raw, ("as_of_default",), "as_of_default")
     if t.kind not in ("date", "any") or t.optional:
         c.ctx.error(("as_of_default",), f"as_of_default must give a date, not {T.show(t)}")
