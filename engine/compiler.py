@@ -29,6 +29,7 @@ ROUNDING_MODES = {"half_up": "ROUND_HALF_UP", "half_even": "ROUND_HALF_EVEN", "h
                   "down": "ROUND_DOWN", "up": "ROUND_UP", "floor": "ROUND_FLOOR", "ceiling": "ROUND_CEILING"}
 
 
+MAX_QUANTUM_PLACES = 20   # with up to 40 digits before the point, a result still fits in 60 digits
 _LOAD_CONTEXT = Context(prec=60, Emax=999_999, Emin=-999_999, traps=[InvalidOperation, DivisionByZero, Overflow])
 
 
@@ -231,6 +232,14 @@ class _Compiler:
         for name, spec in self.rounding.items():
             if spec.quantum <= 0:
                 ctx.error(("rounding", name, "quantum"), f"quantum must be positive, found {spec.quantum}")
+            elif spec.quantum.normalize().as_tuple().digits != (1,) or spec.quantum > 1:
+                ctx.error(("rounding", name, "quantum"), f"quantum must be 1 or a power of ten below it (0.1, "
+                                                         f"0.01, ...), found {format(spec.quantum, 'f')}: rounding "
+                                                         "rounds to decimal places")
+            elif spec.quantum.normalize().as_tuple().exponent < -MAX_QUANTUM_PLACES:
+                ctx.error(("rounding", name, "quantum"), f"quantum {format(spec.quantum, 'f')} has more than "
+                                                         f"{MAX_QUANTUM_PLACES} decimals: numbers keep 60 significant "
+                                                         "digits, so rounding to it could not be done")
 
         root = self._scope(d, (), "", "", None, ())
         plan = self._plan()
@@ -243,6 +252,7 @@ class _Compiler:
         conditions = tuple(self._condition(i, c) for i, c in enumerate(d.get("conditions") or ()))
         result = self._result_fields(d["result"], root, ("result",))
         plan = self._types(plan, conditions, result, as_of, root)
+        self._violations_shown(conditions, result)
         self._unused(root)
         self._unreached(conditions, result)
         from .evaluate import prepare
@@ -411,6 +421,14 @@ class _Compiler:
             key_type = typer.key_type(self, facts_base, scope.key, bool(scope.calendar))
             self._check_fact_path(item_schema, (scope.key,), path + ("key",), facts_base)
             scope.inputs[scope.key] = Input(scope.key, (scope.key,), key_type, None, False, scope.where)
+        if scope.key and scope.key in scope.inputs:
+            kt = scope.inputs[scope.key].type
+            if scope.calendar and kt.kind not in ("date", "any"):
+                self.ctx.error(path + ("key",), f"a calendar collection's key must be its date field; "
+                                                f"'{scope.key}' is {kt}")
+            elif kt.kind in ("list", "map"):
+                self.ctx.error(path + ("key",), f"a collection's key must be one value per item (an id, a date); "
+                                                f"'{scope.key}' is {kt}")
         if scope.calendar:
             if not scope.key:
                 self.ctx.error(path + ("calendar",), "a calendar collection needs 'key' (the date field)")
@@ -519,7 +537,9 @@ class _Compiler:
                 if name in FUNCTIONS:
                     message = f"{owner} uses the function '{name}' as a value; call it as {name}(...)"
                 else:
-                    message = (f"{owner} uses '{name}', which is not defined"
+                    message = (f"{owner} uses '{name}', which is not defined; in an expression true, false and "
+                               "null are written True, False and None" if name in ("true", "false", "null", "none")
+                               else f"{owner} uses '{name}', which is not defined"
                                f"{did_you_mean(name, self._visible(scope))}")
                 self.ctx.errors.append(Diagnostic(where, message))
                 continue
@@ -721,6 +741,8 @@ class _Compiler:
         severity = spec.get("severity", "violation")
         if severity == "facts" and not spec.get("path") and not spec.get("for_each"):
             self.ctx.error(at, "a top-level condition with severity 'facts' needs 'path': the JSON path its error names")
+        if spec.get("path") and self.facts_schema is not None:
+            self._check_fact_path(self.facts_schema, tuple(str(spec["path"]).split(".")), at + ("path",), ())
         item = None
         if spec.get("item"):
             item = self._resolve(scope, spec["item"])
@@ -757,7 +779,11 @@ class _Compiler:
             if isinstance(field_spec, str) or "value" in field_spec:
                 name = field_spec if isinstance(field_spec, str) else field_spec["value"]
                 ref = self._resolve(scope, name)
-                if ref is None or ref.kind == "child":
+                if ref is not None and ref.kind == "child":
+                    child = name.split(".", 1)[0]
+                    self.ctx.error(fat, f"result '{key}' names '{name}', a field of each item of '{child}': show it "
+                                        f"with {{for_each: {child}, fields: {{...}}}}")
+                elif ref is None:
                     self.ctx.error(fat, f"result '{key}' names '{name}', which is not defined here"
                                         f"{did_you_mean(name, self._visible(scope))}")
                 rounding = None
@@ -791,6 +817,21 @@ class _Compiler:
             else:
                 out.append(ResultField(key, "no_violations"))
         return tuple(out)
+
+    def _violations_shown(self, conditions, result):
+        """A condition of severity violation is seen only through the result's violations,
+        violation_codes or no_violations field: without one it would vanish."""
+        def kinds(fields):
+            for f in fields:
+                yield f.kind
+                yield from kinds(f.fields)
+        if any(c.severity == "violation" for c in conditions) and \
+                not {"violations", "violation_codes", "no_violations"} & set(kinds(result)):
+            for i, c in enumerate(conditions):
+                if c.severity == "violation":
+                    self.ctx.error(("conditions", i), f"condition {c.code} is a violation, but the result shows no "
+                                                      "violations: add {violations: {}} (or violation_codes, or "
+                                                      "no_violations) to the result, or make it a warning")
 
     def _unused(self, root: Scope):
         """A parameter, table or map of this file that nothing reads is most likely a typo or

@@ -69,5 +69,9 @@ class MissingKey(EvaluationError):
 
 def did_you_mean(name: str, candidates) -> str:
     """'; did you mean 'x'?' when a candidate is close, else ''."""
-    close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    candidates = [str(c) for c in candidates]
+    close = difflib.get_close_matches(str(name), candidates, n=1, cutoff=0.6)
+    if not close:   # HALF_UP for half_up: the same word in another case
+        lower = {c.lower(): c for c in candidates}
+        close = [lower[m] for m in difflib.get_close_matches(str(name).lower(), list(lower), n=1, cutoff=0.6)]
+    return f"; did you mean '{close[0]}'?" if close and close[0] != str(name) else ""

@@ -77,7 +77,16 @@ def _fail(f: Formula, item: Item, exc: Exception, names_of=()):
     if not isinstance(exc, EvaluationError):   # the closure's own error: said as the reference says it
         exc = evaluation_error(exc, {name: _safe(get, item) for name, get in names_of})
     where = f" for {item.label}" if item.label else ""
-    return EvaluationError(Diagnostic(f.where, f"formula '{f.name}'{where}: {exc.diagnostics[0].message}"), exc.reason)
+    message = exc.diagnostics[0].message
+    if message == "division by zero":   # say which value was 0
+        zero = [name for name, get in names_of if _is_zero(_safe(get, item))]
+        if zero:
+            message += f" ({', '.join(zero)} {'is' if len(zero) == 1 else 'are'} 0)"
+    return EvaluationError(Diagnostic(f.where, f"formula '{f.name}'{where}: {message}"), exc.reason)
+
+
+def _is_zero(value) -> bool:
+    return isinstance(value, (int, Decimal)) and not isinstance(value, bool) and value == 0
 
 
 def _safe(get, item):

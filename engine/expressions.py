@@ -230,7 +230,8 @@ def parse(text: str, collections=frozenset()) -> Expression:
             tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         col = (exc.offset or 1) - 1 + (len(text) - len(text.lstrip()))
-        raise ExpressionSyntaxError(f"invalid expression: {exc.msg}", col) from None
+        message = "a number is written without leading zeros" if "leading zeros" in str(exc.msg) else exc.msg
+        raise ExpressionSyntaxError(f"invalid expression: {message}", col) from None
     lead = len(text) - len(text.lstrip())
     stripped = text.strip()
     names: list[tuple[str, int]] = []
@@ -318,6 +319,10 @@ def _describe(node) -> str:
     for kind, text in kinds.items():
         if isinstance(node, kind):
             return text
+    symbols = {ast.Mod: "%", ast.FloorDiv: "//", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
+               ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.Invert: "~", ast.Is: "is", ast.IsNot: "is not"}
+    if type(node) in symbols:
+        return f"operator '{symbols[type(node)]}'"
     if isinstance(node, ast.operator) or isinstance(node, ast.cmpop):
         return f"operator {type(node).__name__}"
     return type(node).__name__

@@ -93,9 +93,12 @@ def _largest_multiple_below(numerator, denominator, quantum):
 
 # name -> (callable, typed signatures, a one-line description shown by messages and docs).
 # A signature is "(argument types) -> result type"; '...' repeats the argument before it.
-# Type variables: T and K and V are any type, N a number (integer or decimal, kept), O a
-# value that can be ordered (a number, text, a date, a month). The first signature whose
-# number of arguments fits is the one checked when the rules load.
+# Type variables: T and V are any type, N a number (integer or decimal, kept), O a value
+# that can be ordered (a number, text, a date, a month); E and K are values matched by
+# equality, so a later argument's known values must be among the first's (a misspelt
+# "brokr" never matches a tag). `positive decimal` is a number that must be above 0 where
+# it is known when the rules load (a literal or a parameter). The first signature whose
+# number of arguments fits is the one checked.
 FUNCTIONS = {
     "sum": (_sum, ("(list of decimal) -> decimal", "(decimal, decimal, ...) -> decimal"),
             "sum(list) or sum(a, b, ...): the total; 0 for an empty list"),
@@ -110,11 +113,11 @@ FUNCTIONS = {
     "get": (_get, ("(map of K to V, K) -> V",), "get(map, key): the value at key; a missing key is bad facts"),
     "has": (lambda mapping, key: key in mapping, ("(map of K to V, K) -> boolean",),
             "has(map, key): true if the map has the key"),
-    "contains": (lambda items, x: x in items, ("(list of T, T) -> boolean",),
+    "contains": (lambda items, x: x in items, ("(list of E, E) -> boolean",),
                  "contains(list, x): true if x is in the list"),
-    "overlap": (_overlap, ("(list of T, list of T) -> list of T",),
+    "overlap": (_overlap, ("(list of E, list of E) -> list of E",),
                 "overlap(list, list): the items of the first that are in the second"),
-    "largest_multiple_below": (_largest_multiple_below, ("(decimal, decimal, decimal) -> decimal",),
+    "largest_multiple_below": (_largest_multiple_below, ("(decimal, positive decimal, positive decimal) -> decimal",),
                                "largest_multiple_below(n, d, q): the largest multiple m of q with m x d < n (0 if none)"),
     "days_in_month": (_days_in_month, ("(month) -> integer",), "days_in_month('YYYY-MM'): 28 to 31"),
     "end_of_month": (_end_of_month, ("(month) -> date",), "end_of_month('YYYY-MM'): the month's last date"),

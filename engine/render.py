@@ -88,7 +88,7 @@ def render(v: Version) -> Doc:
         if t.unit or t.source:
             doc.p("; ".join(x for x in (t.unit and f"unit: {t.unit}", t.source and f"source: {t.source}") if x))
         if t.assumed:
-            doc.p(f"assumed: {t.assumed}", flag=True)
+            doc.p(t.assumed, flag=True)
         doc.table(["from", "to (not included)", "value"],
                   [[num(r.low), num(r.high) if r.high is not None else "and above", num(r.value)] for r in t.rows])
     for m in v.maps.values():
@@ -96,7 +96,7 @@ def render(v: Version) -> Doc:
         if m.unit or m.origin:
             doc.p("; ".join(x for x in (m.unit and f"unit: {m.unit}", m.origin and f"source: {m.origin}") if x))
         if m.assumed:
-            doc.p(f"assumed: {m.assumed}", flag=True)
+            doc.p(m.assumed, flag=True)
         doc.table(list(m.keys) + ["value"], list(_map_rows(m.entries)))
         if m.has_missing:
             doc.p(f"No entry: {_value(m.missing)}" + (" (with a warning)" if m.warn_missing else ""))
@@ -123,6 +123,8 @@ def render(v: Version) -> Doc:
     for scope in v.scopes.values():
         for inp in scope.inputs.values():
             where = f"{scope.qualified}[] " if scope.qualified else ""
+            if scope.entries:   # an object read entry by entry: its keys and its values
+                where = f"{'.'.join(scope.path)}: each entry's " + ("key" if inp.name == scope.entries[0] else "value")
             rows.append([inp.name, where + ".".join(inp.path), str(inp.type),
                          "" if not inp.has_default else _value(inp.default)])
     doc.table(["name", "facts path", "type", "default"], rows)

@@ -347,6 +347,14 @@ def value_type(node, root):
     return t
 
 
+def problem_of(node, root, value) -> str | None:
+    """Why value is not valid for a schema node of root (its first error), or None."""
+    schema = {**node, "$defs": root.get("$defs", {})} if isinstance(node, dict) else node
+    for _path, message, _key in explain(validator_for(schema), value):
+        return message
+    return None
+
+
 def can_be_absent(root, base, path) -> bool:
     """Whether the value at path (property names below the node at base) can be left out
     of valid facts: some key on the way is not required."""

@@ -30,6 +30,7 @@ class Binding:
     key: tuple
     type: T.Type
     shown: str
+    value: object = None       # a parameter's value (known when the rules load), else None
 
 
 @dataclass
@@ -66,6 +67,15 @@ class _Checker:
         segment = ast.get_source_segment(self.text, node) or ""
         segment = re.sub(r"\s+", " ", segment)
         return (f"'{segment}' ({T.show(t)})" if len(segment) <= 40 else f"a value of type {T.show(t)}")
+
+    def known(self, node):
+        """The value of a number literal or a number parameter, known when the rules load."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, Decimal):
+            return node.value
+        if isinstance(node, ast.Name):
+            b = self.lookup(node.id)
+            return b.value if b is not None and isinstance(b.value, Decimal) else None
+        return None
 
     def name_of(self, node) -> str:
         return node.id if isinstance(node, ast.Name) else (ast.get_source_segment(self.text, node) or "the value")
@@ -195,8 +205,13 @@ class _Checker:
             if rt.kind not in ("list", "map") or rt.optional:
                 self.error(rn, f"'{op}' needs a list or a map on its right, not {self.describe(rn, rt)}")
                 return
-            if T.join(T.required(lt), rt.args[0]) is None:
+            item = rt.args[0]
+            if T.join(T.required(lt), item) is None:
                 self.error(ln, f"'{op}': {self.describe(ln, lt)} is never an item of {self.describe(rn, rt)}")
+            elif _never(item, lt):
+                values, _, other, _side = _never(item, lt)
+                self.error(ln, f"'{op}': {', '.join(chr(34) + v + chr(34) for v in values)} can never match, the "
+                               f"values on the other side are {T.show(other)}" + _did_you_mean(values[0], other.values))
             return
         if op in ("==", "!="):
             if _is_none(ln) or _is_none(rn):
@@ -249,6 +264,22 @@ class _Checker:
         for i, (arg_node, arg) in enumerate(zip(node.args, args)):
             want = sig.param(i)
             problem = _match(want, arg, bindings)
+            if problem and problem[1] == "never":
+                values, _, other, side = problem
+                where = arg_node if side == "second" else node.args[0]
+                never = ", ".join(f'"{v}"' for v in values)
+                within = "" if isinstance(where, ast.Constant) else \
+                    f" in {self.describe(where, args[node.args.index(where)])}"
+                self.error(where, f"{name}(): {never}{within} can never match: the values it is matched with are "
+                                  f"{T.show(other)}"
+                                  + _did_you_mean(values[0], other.values))
+                return T.ANY
+            if not problem and isinstance(want, tuple) and want[0] == "positive":
+                known = self.known(arg_node)
+                if known is not None and known <= 0:
+                    self.error(arg_node, f"{name}(){_nth(i, len(args))} must be above 0, and "
+                                         f"{self.describe(arg_node, arg)} is {T.shown_value(known)} ({name}{sig.text})")
+                    return T.ANY
             if problem:
                 self.error(arg_node, f"{name}(){_nth(i, len(args))} needs {problem[0]}, "
                                      f"{'but' if problem[1] == 'null' else 'not'} "
@@ -264,6 +295,18 @@ def _as_month(t, other_node, other_type):
             and re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", next(iter(t.values))):
         return T.Type("month", optional=t.optional)
     return t
+
+
+def _never(first: T.Type, second: T.Type):
+    """Two text values matched by equality whose known values do not nest (neither set is
+    within the other: a misspelt value on one side): (the values that can never match, 'never',
+    the other side's type), naming the side with fewer such values; else None."""
+    if first.kind != "text" or second.kind != "text" or first.values is None or second.values is None:
+        return None
+    a, b = second.values - first.values, first.values - second.values
+    if not a or not b:
+        return None
+    return (sorted(a), "never", first, "second") if len(a) <= len(b) else (sorted(b), "never", second, "first")
 
 
 def _is_none(node) -> bool:
@@ -282,7 +325,9 @@ def _nth(i: int, count: int) -> str:
 
 # -- signatures of the functions table ------------------------------------------------------
 
-VARIABLES = {"T": "any value", "K": "any value", "V": "any value", "N": "a number", "O": "a number, text, a date or a month"}
+VARIABLES = {"T": "any value", "K": "any value", "V": "any value", "E": "any value", "N": "a number",
+             "O": "a number, text, a date or a month"}
+MATCHED = ("E", "K")   # compared by equality: a later argument's known values must be among the first's
 
 
 @dataclass(frozen=True)
@@ -319,6 +364,8 @@ def _signature(text: str) -> _Signature:
 
 
 def _pattern(text: str):
+    if text.startswith("positive "):
+        return ("positive", _pattern(text[len("positive "):]))
     if text in VARIABLES:
         return text
     if text.startswith("list of "):
@@ -339,9 +386,11 @@ def _wanted(pattern) -> str:
 
 
 def _match(pattern, got: T.Type, bindings: dict):
-    """None if got fits pattern (binding its variables), else (what was wanted, 'kind'|'null')."""
+    """None if got fits pattern (binding its variables), else (what was wanted, 'kind'|'null'|'never')."""
     if got.kind == "any":
         return None
+    if isinstance(pattern, tuple) and pattern[0] == "positive":
+        return _match(pattern[1], got, bindings)
     if isinstance(pattern, str):
         if got.kind == "null" or got.optional:
             return (VARIABLES[pattern], "null")
@@ -353,6 +402,9 @@ def _match(pattern, got: T.Type, bindings: dict):
         joined = got if bound is None else T.join(bound, got)
         if joined is None:
             return (f"{T.show(bound)} like the other arguments", "kind")
+        never = _never(bound, got) if pattern in MATCHED and bound is not None else None
+        if never:
+            return never
         bindings[pattern] = joined
         return None
     if isinstance(pattern, tuple):
@@ -366,6 +418,8 @@ def _match(pattern, got: T.Type, bindings: dict):
             if arg.optional and not (isinstance(sub, T.Type) and sub.optional):
                 return (f"{_wanted(pattern)} whose items cannot be null", "kind")
             problem = _match(sub, arg, bindings)
+            if problem and problem[1] == "never":
+                return problem
             if problem:
                 return (f"{_wanted(pattern)} of {problem[0]}", "kind")
         return None

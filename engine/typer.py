@@ -66,6 +66,11 @@ def input_type(c, name: str, spec: dict, at, facts_base, ipath):
     default = spec.get("default")
     if "default" in spec:
         t, default = _with_default(c, name, t, default, at + ("default",))
+        if default is not None and node is not None and t.kind not in ("month", "date", "any"):
+            problem = schemacheck.problem_of(node, c.facts_schema, spec["default"])
+            if problem:
+                c.ctx.error(at + ("default",), f"the default of input '{name}' ({T.shown_value(spec['default'])}) "
+                                               f"is not a value the facts schema allows there: {problem}")
     elif c.facts_schema is not None and schemacheck.can_be_absent(c.facts_schema, facts_base, ipath):
         t = T.optional(t)
     return t, default
@@ -141,7 +146,7 @@ class Types:
             value = self.c.params[ref.target].value
             shown = f"the text {T.shown_value(value)}" if isinstance(value, str) else \
                 T.shown_value(value) if not isinstance(value, (list, tuple)) else T.show(self.params[ref.target])
-            return Binding(("param", ref.target), self.params[ref.target], f"parameter '{ref.name}' ({shown})")
+            return Binding(("param", ref.target), self.params[ref.target], f"parameter '{ref.name}' ({shown})", value)
         t = self.values.get((ref.child, ref.target), T.ANY)
         if ref.kind == "child":
             return Binding(("child", ref.child, ref.target), T.list_of(t), f"'{ref.name}' ({T.show(T.list_of(t))})")
@@ -244,18 +249,11 @@ def typed_map(c, table, keys, user: str):
                                                 f"'{user}' with {T.show(kt)}, which cannot be a key")
             return {}, T.ANY
 
-    value_type = T.NOTHING
+    leaves = []   # (path, type) of every entry's value: their kinds must agree
 
     def convert(node, level, path):
-        nonlocal value_type
         if level == len(keys):
-            vt = T.of_value(node)
-            joined = T.join(value_type, vt)
-            if joined is None:
-                src.errors.append(src.diag(path, f"map '{table.name}': this entry is {T.show(vt)}, the others are "
-                                                 f"{T.show(value_type)}"))
-            else:
-                value_type = joined
+            leaves.append((path, T.of_value(node)))
             return node
         out = {}
         kt = T.required(keys[level])
@@ -288,6 +286,7 @@ def typed_map(c, table, keys, user: str):
         return out
 
     typed = convert(table.entries, 0, table.at + ("entries",))
+    value_type = _agreed(leaves, table, src)
     if table.has_missing:
         joined = T.join(value_type, T.of_value(table.missing))
         if joined is None:
@@ -296,6 +295,26 @@ def typed_map(c, table, keys, user: str):
         else:
             value_type = joined
     return typed, (T.ANY if value_type.kind == "nothing" else value_type)
+
+
+def _agreed(leaves, table, src) -> T.Type:
+    """The type of a map's values; an entry of another kind than most is the one reported."""
+    def kind(t):
+        return "number" if t.kind in ("decimal", "integer") else t.kind
+    counts: dict = {}
+    for _path, t in leaves:
+        if t.kind not in ("null", "nothing"):
+            counts[kind(t)] = counts.get(kind(t), 0) + 1
+    usual = max(counts, key=lambda k: (counts[k], -list(counts).index(k))) if counts else None
+    value_type = T.NOTHING
+    for path, t in leaves:
+        joined = T.join(value_type, t) if usual is None or t.kind in ("null", "nothing") or kind(t) == usual else None
+        if joined is None:
+            others = "numbers" if usual == "number" else usual
+            src.errors.append(src.diag(path, f"map '{table.name}': this entry is {T.show(t)}, the others are {others}"))
+        else:
+            value_type = joined
+    return value_type
 
 
 class _Reporter:

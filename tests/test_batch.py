@@ -38,13 +38,16 @@ def test_a_bad_line_is_reported_in_its_place(capsys, monkeypatch):
     broken["accounts"][0]["wallets"][0]["assets"]["DOGE"] = "1"
     code, out, _ = run(capsys, monkeypatch, lines(FAQ, "{not json", broken, "", FAQ))
     assert code == 2
-    assert out[0]["result"]["ltv"] == "0.1963" and out[3]["result"]["ltv"] == "0.1963"
+    assert out[0]["result"]["ltv"] == "0.1963"
     syntax = "column 2: not valid JSON: Expecting property name enclosed in double quotes"
     assert out[1] == {"line": 2, "error": syntax, "errors": [{"path": "", "message": syntax}]}
     price = "no index price for DOGE (index_prices has BTC, ETH, SOL, XRP, USDT, USDC)"
     assert out[2] == {"line": 3, "error": f"accounts[0].wallets[0].assets.DOGE: {price}",
                       "errors": [{"path": "accounts[0].wallets[0].assets.DOGE", "message": price}]}
-    assert len(out) == 4   # the empty line is skipped
+    # one line out per line in: the empty line is a bad line too
+    assert out[3] == {"line": 4, "error": "an empty line: expected one facts object",
+                      "errors": [{"path": "", "message": "an empty line: expected one facts object"}]}
+    assert len(out) == 5 and out[4]["result"]["ltv"] == "0.1963"
 
 
 def test_batch_lines_match_single_decisions(capsys, monkeypatch):

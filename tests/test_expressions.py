@@ -89,8 +89,9 @@ def test_operators_and_functions():
     ("rand()", "unknown function 'rand'; the functions are abs, all, any, contains, count, count_true, "
                "days_in_month, end_of_month, get, has, largest_multiple_below, max, min, overlap, sum", 0),
     ("1 + mx(a)", "unknown function 'mx'; did you mean 'max'?", 4),
-    ("a // 2", "operator FloorDiv is not allowed in an expression", 0),
-    ("a % 2", "operator Mod is not allowed in an expression", 0),
+    ("a // 2", "operator '//' is not allowed in an expression", 0),
+    ("a is None", "operator 'is' is not allowed in an expression", 0),
+    ("a % 2", "operator '%' is not allowed in an expression", 0),
     ("  a + )", "invalid expression: unmatched ')'", 6),
 ])
 def test_whitelist_refusals(text, message, col):

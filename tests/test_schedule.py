@@ -134,3 +134,17 @@ def test_without_the_check_the_rules_are_at_fault(tmp_path):
                                                 as_of="2021-01-01")
     assert e.value.exit_code == 4 and e.value.reason == "arithmetic"
     assert "formula 'share' for parts[b]: division by zero" in str(e.value)
+
+
+def test_a_division_by_zero_names_the_value_that_is_0(tmp_path):
+    (tmp_path / "rules" / "shares").mkdir(parents=True)
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "shares.facts.json").write_text(json.dumps(SCHEMA))
+    text = textwrap.dedent(RULE)
+    text = text[:text.index("  - code: EMPTY_PART")] + text[text.index("  - code: NOTHING_COUNTED"):]
+    (tmp_path / "rules" / "shares" / "v1.yaml").write_text(text)
+    with pytest.raises(EvaluationError) as e:
+        load_rules(tmp_path / "rules").evaluate("shares", {"total": "1", "parts": [{"name": "a", "units": 1},
+                                                                                  {"name": "b", "units": 0}]},
+                                                as_of="2021-01-01")
+    assert str(e.value).endswith("formula 'share' for parts[b]: division by zero (units is 0)")

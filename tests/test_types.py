@@ -132,7 +132,7 @@ def test_the_issue_s_faults_are_load_errors(tmp_path):
     assert refused(tmp_path, "member: {path: member}", "member: {path: member, type: decimal}") == [
         "input 'member' is declared decimal, but the facts schema says boolean"]
     assert refused(tmp_path, '  warm: colour == "red"', "  warm: contains(colour)") == [
-        "formula 'warm': contains() takes 2 arguments, found 1: contains(list of T, T)"]
+        "formula 'warm': contains() takes 2 arguments, found 1: contains(list of E, E)"]
     assert refused(tmp_path, "with_bonus: fee + bonus if has_bonus else fee", "with_bonus: fee + bonus") == [
         "formula 'with_bonus': '+' needs a number, but 'bonus' (optional decimal) can be null; test it first "
         "(bonus != None and ...)"]

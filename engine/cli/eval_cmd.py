@@ -65,7 +65,12 @@ def run_batch(rules, args) -> int:
     out = sys.stdout
     with stream:
         for number, line in enumerate(stream, 1):
-            if not line.strip():
+            if not line.strip():   # one line out per line in: an empty line is a bad line
+                failed += 1
+                worst = max(worst, 2)
+                out.write(json.dumps({"line": number, "error": "an empty line: expected one facts object",
+                                      "errors": [{"path": "", "message": "an empty line: expected one facts object"}]})
+                          + "\n")
                 continue
             try:
                 d = rules.evaluate(args.policy, line, as_of=args.as_of, known_at=known_at, version=args.version,
