@@ -213,6 +213,7 @@ class _Compiler:
         self.formulas: dict[tuple[str, str], Formula] = {}
         self.facts_schema: dict | None = None
         self.facts_fast = None
+        self.filter_refs: dict = {}   # (id(expression), placeholder) -> the filter's Ref
 
     # -- top level ---------------------------------------------------------------------
     def build(self) -> Version:
@@ -492,13 +493,15 @@ class _Compiler:
         return None
 
     def _resolve(self, scope: Scope, name: str):
-        if "." in name:
-            cname, field_name = name.split(".", 1)
-            child = scope.children.get(cname)
-            if child is None:
-                return None
+        if "." in name:   # a field of the items of a child collection, at any depth
+            *path, field_name = name.split(".")
+            child = scope
+            for cname in path:
+                child = child.children.get(cname)
+                if child is None:
+                    return None
             if field_name in child.inputs or field_name in child.formula_names:
-                return Ref(name, "child", field_name, 0, child.qualified)
+                return Ref(name, "child", field_name, 0, child.qualified, via=tuple(path))
             return None
         up, s = 0, scope
         while s is not None:
@@ -520,17 +523,25 @@ class _Compiler:
             out += [f"{cname}.{f}" for f in list(child.inputs) + list(child.formula_names)]
         return out
 
-    def _expression(self, scope: Scope, text, at, owner: str):
+    def _expression(self, scope: Scope, text, at, owner: str, offset: int = 0):
         """Parse and resolve an expression; errors are recorded. Returns (Expression, refs) or (None, ()).
-        `owner` names what the expression belongs to in messages ("formula 'total'")."""
+        `owner` names what the expression belongs to in messages ("formula 'total'"); `offset`
+        is where text starts inside the scalar at `at` (a filter's condition)."""
         try:
             expr = parse(text, frozenset(scope.children))
         except ExpressionSyntaxError as exc:
-            self.ctx.errors.append(Diagnostic(self.ctx.expr_where(at, exc.col), exc.message))
+            self.ctx.errors.append(Diagnostic(self.ctx.expr_where(at, exc.col + offset), exc.message))
             return None, ()
         refs = []
-        lead = len(str(text)) - len(str(text).lstrip())
+        lead = len(str(text)) - len(str(text).lstrip()) + offset
+        filters = {f.placeholder: f for f in expr.filters}
         for name, col in zip(expr.names, expr.columns):
+            if name in filters:
+                ref = self._filter(scope, filters[name], at, owner, lead)
+                if ref is not None:
+                    self.filter_refs[(id(expr), name)] = ref
+                    refs.append(ref)
+                continue
             ref = self._resolve(scope, name)
             if ref is None:
                 where = self.ctx.expr_where(at, col + lead, name, str(text))
@@ -546,6 +557,22 @@ class _Compiler:
             refs.append(ref)
         self._check_arithmetic(expr, {r.name: r for r in refs}, at, owner, str(text))
         return expr, tuple(refs)
+
+    def _filter(self, scope: Scope, f, at, owner: str, lead: int):
+        """`path where condition`: the path's field over the items of a (nested) child
+        collection, and the condition resolved in those items' scope."""
+        ref = self._resolve(scope, f.path)
+        if ref is None or ref.kind != "child":
+            self.ctx.errors.append(Diagnostic(self.ctx.expr_where(at, f.path_col + lead, f.path.split(".")[0]),
+                                              f"{owner}: 'where' filters the items of a child collection "
+                                              f"(collection.field where ...); '{f.path}' is not one"
+                                              + (did_you_mean(f.path, self._visible(scope)) if "." in f.path else "")))
+            return None
+        leaf = self.scopes[ref.child]
+        condition, refs = self._expression(leaf, f.condition, at, owner, offset=f.condition_col + lead)
+        if condition is None:
+            return None
+        return Ref(f.shown, "child", ref.target, 0, ref.child, via=ref.via, filter=(condition, refs))
 
     _ARITHMETIC = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.USub: "-",
                    ast.UAdd: "+"}
@@ -680,14 +707,9 @@ class _Compiler:
 
         def deps(f: Formula):
             for ref in f.refs:
-                if ref.kind == "value":
-                    key = (ref.child, ref.target)
-                elif ref.kind == "child":
-                    key = (ref.child, ref.target)
-                else:
-                    continue
-                if key in self.formulas:
-                    yield key
+                for key in ref.keys():
+                    if key in self.formulas:
+                        yield key
 
         def visit(key, stack):
             if state.get(key) == "done":
@@ -849,8 +871,8 @@ class _Compiler:
         todo = []
 
         def start(ref):
-            if ref is not None and ref.kind in ("value", "child"):
-                todo.append((ref.child, ref.target))
+            if ref is not None:
+                todo.extend(ref.keys())
 
         def fields(fs):
             for f in fs:

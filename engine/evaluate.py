@@ -42,9 +42,14 @@ def readers(refs, params) -> tuple:
         name, target = ref.name, ref.target
         if ref.kind == "param":
             out.append((name, (lambda value: lambda item: value)(params[target].value)))
+        elif ref.kind == "child" and len(ref.via) == 1 and ref.filter is None:   # the common case
+            out.append((name, (lambda c, t: lambda item: [x.values[t] for x in item.children[c]])(ref.via[0], target)))
         elif ref.kind == "child":
-            child = ref.child.rsplit(".", 1)[-1]
-            out.append((name, (lambda c, t: lambda item: [x.values[t] for x in item.children[c]])(child, target)))
+            keep = None
+            if ref.filter is not None:   # the condition, read in the items' own scope
+                condition, condition_refs = ref.filter
+                keep = condition.bind(dict(readers(condition_refs, params)))
+            out.append((name, _deep(ref.via, target, keep)))
         elif ref.up == 0:
             out.append((name, (lambda t: lambda item: item.values[t])(target)))
         elif ref.up == 1:
@@ -52,6 +57,17 @@ def readers(refs, params) -> tuple:
         else:
             out.append((name, (lambda t, k: lambda item: item.up(k).values[t])(target, ref.up)))
     return tuple(out)
+
+
+def _deep(via, target, keep):
+    """item -> the field of the items found by following the child collections `via`, those
+    for which keep(item) holds when there is a filter."""
+    def get(item):
+        items = [item]
+        for name in via:
+            items = [child for i in items for child in i.children[name]]
+        return [x.values[target] for x in items if keep is None or keep(x)]
+    return get
 
 
 def prepare(plan, conditions, params):

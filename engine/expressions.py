@@ -10,7 +10,9 @@ At parse time the Python AST is rewritten so that evaluation needs no guessing:
 from __future__ import annotations
 
 import ast
+import io
 import operator
+import tokenize
 import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal, DivisionByZero, InvalidOperation, Overflow
@@ -90,14 +92,35 @@ _ALLOWED = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast
 
 
 @dataclass(frozen=True)
+class Filter:
+    """`path where condition` inside an aggregate's argument: the items of a (nested) child
+    collection whose condition holds. The condition is an expression of those items' scope,
+    parsed and resolved there by the compiler."""
+
+    placeholder: str     # the name that stands for it in the expression's tree
+    path: str            # collection.collection.field
+    path_col: int        # 0-based columns in the expression's text
+    condition: str
+    condition_col: int
+
+    @property
+    def shown(self) -> str:
+        return f"{self.path} where {' '.join(self.condition.split())}"
+
+
+@dataclass(frozen=True)
 class Expression:
-    """A parsed, checked expression. `names` are the names it reads, in order of first use."""
+    """A parsed, checked expression. `names` are the names it reads, in order of first use
+    (a filter's placeholder among them); `calls` the rule callables it calls (decision
+    tables and tiers of the rule file), in order of first use."""
 
     text: str
     tree: ast.AST
     names: tuple[str, ...]
     columns: tuple[int, ...] = ()    # 0-based column of each name's first use in `text`
-    fn: object = field(default=None, compare=False, repr=False)   # the compiled closure
+    fn: object = field(default=None, compare=False, repr=False)   # the compiled closure (names dict)
+    filters: tuple = ()              # Filter, one per `where`
+    calls: tuple = ()                # (callable name, 0-based column), rule callables only
 
     def evaluate(self, names: dict):
         """The value, by the compiled closure (no parsing, little dispatch)."""
@@ -106,9 +129,11 @@ class Expression:
         except Exception as exc:  # the same errors as the reference, said the same way
             raise evaluation_error(exc, names) from None
 
-    def bind(self, getters: dict):
-        """A closure item -> value reading each name with its getter (name -> item -> value)."""
-        return _compile(self.tree, getters)
+    def bind(self, getters: dict, callables=None):
+        """A closure item -> value reading each name with its getter (name -> item -> value;
+        a filter by its shown text). callables: the rule callables, name -> (item, *args) -> value."""
+        placeholders = {f.placeholder: f.shown for f in self.filters}
+        return _compile(self.tree, getters, callables or {}, placeholders)
 
     def evaluate_reference(self, evaluator: simpleeval.SimpleEval, names: dict):
         """The value by simpleeval: the reference semantics the compiled closure must match."""
@@ -143,18 +168,19 @@ def evaluation_error(exc, names) -> EvaluationError:
         return EvaluationError(f"'{err.args[0]}' is not defined", "type")
 
 
-def _compile(node, lookup=None):
+def _compile(node, lookup=None, callables=None, placeholders=None):
     """The rewritten, whitelisted AST as a closure over a names dict, or, given `lookup`
     (name -> getter), over an item: each name read straight from where it lives. Mirrors
-    simpleeval's evaluation of the same tree (see evaluate_reference), operator for operator."""
+    simpleeval's evaluation of the same tree (see evaluate_reference), operator for operator.
+    A call of a rule callable (a decision table, tiers) gets the item too."""
     def sub(n):
-        return _compile(n, lookup)
+        return _compile(n, lookup, callables, placeholders)
 
     if isinstance(node, ast.Constant):
         value = node.value
         return lambda n: value
     if isinstance(node, ast.Name):
-        key = node.id
+        key = (placeholders or {}).get(node.id, node.id)
         if lookup is not None:
             return lookup[key]
         return lambda n: n[key]
@@ -204,7 +230,11 @@ def _compile(node, lookup=None):
         test, body, orelse = sub(node.test), sub(node.body), sub(node.orelse)
         return lambda n: body(n) if test(n) else orelse(n)
     if isinstance(node, ast.Call):
-        fn, args = CALLABLES[node.func.id], [sub(a) for a in node.args]
+        args = [sub(a) for a in node.args]
+        if node.func.id not in CALLABLES:   # a rule callable: it may evaluate expressions for the item
+            rule_fn = (callables or {})[node.func.id]
+            return lambda n: rule_fn(n, *[a(n) for a in args])
+        fn = CALLABLES[node.func.id]
         if len(args) == 1:
             only = args[0]
             return lambda n: fn(only(n))
@@ -217,24 +247,88 @@ def new_evaluator() -> simpleeval.SimpleEval:
     return simpleeval.SimpleEval(operators=OPERATORS, functions=CALLABLES, names={})
 
 
-def parse(text: str, collections=frozenset()) -> Expression:
-    """Parse and check `text`. `collections` are the child collections that may be read
-    as `collection.field`. Raises ExpressionSyntaxError."""
+def _find_filters(text: str):
+    """`path where condition` spans inside a call's parentheses, each replaced by a
+    placeholder name padded to the span's length (so that every column stays where it
+    was). -> (text with placeholders, Filters). Text that does not tokenize is returned as
+    it is: the parser says what is wrong with it."""
+    if " where " not in f" {text} " and "where" not in text:
+        return text, ()
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return text, ()
+    starts = [0]
+    for line in text.split("\n")[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+
+    def offset(pos):
+        return starts[pos[0] - 1] + pos[1]
+
+    out, filters, stack, i = text, [], [], 0   # stack: offset where the current argument starts
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.type == tokenize.OP and tok.string in "([":
+            stack.append(offset(tok.end))
+        elif tok.type == tokenize.OP and tok.string in ")]" and stack:
+            stack.pop()
+        elif tok.type == tokenize.OP and tok.string == "," and stack:
+            stack[-1] = offset(tok.end)
+        elif tok.type == tokenize.NAME and tok.string == "where" and stack:
+            depth, j = 0, i + 1   # the condition runs to the ',' or ')' that ends the argument
+            while j < len(tokens):
+                t = tokens[j]
+                if t.type == tokenize.OP and t.string in "([":
+                    depth += 1
+                elif t.type == tokenize.OP and t.string in ")]":
+                    if depth == 0:
+                        break
+                    depth -= 1
+                elif t.type == tokenize.OP and t.string == "," and depth == 0:
+                    break
+                j += 1
+            start, where_at = stack[-1], offset(tok.start)
+            end = offset(tokens[j].start) if j < len(tokens) else len(text)
+            path = text[start:where_at]
+            lead = len(path) - len(path.lstrip())
+            cond_start = offset(tok.end)
+            cond = text[cond_start:end]
+            placeholder = f"__w{len(filters)}"
+            span = text[start + lead:end].rstrip()
+            padded = placeholder + "".join("\n" if c == "\n" else " " for c in span[len(placeholder):])
+            out = out[:start + lead] + padded + out[start + lead + len(span):]
+            filters.append(Filter(placeholder, path.strip(), start + lead, cond.strip(),
+                                  cond_start + len(cond) - len(cond.lstrip())))
+            i = j
+            continue
+        i += 1
+    return out, tuple(filters)
+
+
+def parse(text: str, collections=frozenset(), callables=frozenset()) -> Expression:
+    """Parse and check `text`. `collections` are the child collections whose fields (at any
+    depth) may be read as `collection.field`; `callables` the rule file's decision tables and
+    tiers, called like functions. Raises ExpressionSyntaxError."""
     if not isinstance(text, str):
         text = str(text)
     if len(text) > MAX_LENGTH:
         raise ExpressionSyntaxError(f"expression is longer than {MAX_LENGTH} characters")
+    if "@" in text:
+        raise ExpressionSyntaxError("operator '@' is not allowed in an expression", text.index("@"))
+    parsed, filters = _find_filters(text.strip())
     try:
         with warnings.catch_warnings():   # Python's own hints ("invalid decimal literal") go
             warnings.simplefilter("ignore")   # to stderr otherwise; our message says what is wrong
-            tree = ast.parse(text.strip(), mode="eval")
+            tree = ast.parse(parsed, mode="eval")
     except SyntaxError as exc:
         col = (exc.offset or 1) - 1 + (len(text) - len(text.lstrip()))
         message = "a number is written without leading zeros" if "leading zeros" in str(exc.msg) else exc.msg
         raise ExpressionSyntaxError(f"invalid expression: {message}", col) from None
     lead = len(text) - len(text.lstrip())
-    stripped = text.strip()
+    stripped = parsed
     names: list[tuple[str, int]] = []
+    calls: list[tuple[str, int]] = []
+    placeholders = {f.placeholder for f in filters}
     count = 0
 
     class Rewrite(ast.NodeTransformer):
@@ -271,8 +365,12 @@ def parse(text: str, collections=frozenset()) -> Expression:
             return node
 
         def visit_Attribute(self, node):
-            if isinstance(node.value, ast.Name) and node.value.id in collections and not node.attr.startswith("_"):
-                name = f"{node.value.id}.{node.attr}"
+            parts, root = [node.attr], node.value
+            while isinstance(root, ast.Attribute):
+                parts.insert(0, root.attr)
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in collections and not any(p.startswith("_") for p in parts):
+                name = ".".join([root.id] + parts)   # a field of the items of a child collection, at any depth
                 names.append((name, lead + node.col_offset))
                 return ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
             if isinstance(node.value, ast.Name) and not node.attr.startswith("_"):
@@ -283,13 +381,25 @@ def parse(text: str, collections=frozenset()) -> Expression:
                                         lead + node.col_offset)
 
         def visit_Name(self, node):
+            if node.id.startswith("__w") and node.id not in placeholders:
+                raise ExpressionSyntaxError(f"'{node.id}' is not a name a rule can use", lead + node.col_offset)
             names.append((node.id, lead + node.col_offset))
             return node
 
         def visit_Call(self, node):
+            if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
+                    and node.func.value.id in callables:   # table.output(...): one output of a table
+                node.func = ast.copy_location(ast.Name(id=f"{node.func.value.id}.{node.func.attr}", ctx=ast.Load()),
+                                              node.func)
             if not isinstance(node.func, ast.Name):
                 self.visit(node.func)   # a lambda or attribute says what it is
                 raise ExpressionSyntaxError("only named functions can be called", lead + node.col_offset)
+            if node.func.id in callables or node.func.id.split(".")[0] in callables:
+                if node.keywords:
+                    raise ExpressionSyntaxError("keyword arguments are not allowed", lead + node.col_offset)
+                calls.append((node.func.id, lead + node.col_offset))
+                node.args = [self.visit(a) for a in node.args]
+                return node
             if node.func.id not in FUNCTIONS:
                 what = node.func.id
                 hint = did_you_mean(what, FUNCTIONS)
@@ -306,8 +416,17 @@ def parse(text: str, collections=frozenset()) -> Expression:
     first: dict[str, int] = {}
     for name, col in names:
         first.setdefault(name, col)
+    for name, col in names:
+        if name in placeholders and not _in_call_argument(body, name):
+            raise ExpressionSyntaxError("'where' filters an argument of a function such as sum(... where ...)", col)
     return Expression(text=text.strip(), tree=body, names=tuple(first), columns=tuple(first.values()),
-                      fn=_compile(body))
+                      fn=None if calls or filters else _compile(body), filters=filters,
+                      calls=tuple(dict.fromkeys(calls)))
+
+
+def _in_call_argument(tree, name) -> bool:
+    return any(isinstance(n, ast.Call) and any(isinstance(a, ast.Name) and a.id == name for a in n.args)
+               for n in ast.walk(tree))
 
 
 def _describe(node) -> str:

@@ -60,10 +60,15 @@ def _end_of_month(month) -> date:
     return date(year, mon, calendar.monthrange(year, mon)[1])
 
 
-def _get(mapping, key):
+_NO_DEFAULT = object()
+
+
+def _get(mapping, key, default=_NO_DEFAULT):
     if not isinstance(mapping, dict):
         raise EvaluationError(f"get() needs a map, found {type(mapping).__name__}", "type")
     if key not in mapping:
+        if default is not _NO_DEFAULT:
+            return default
         raise MissingKey(f"no entry for {key!r} in the map (it has {', '.join(sorted(map(str, mapping))) or 'none'})")
     return mapping[key]
 
@@ -73,22 +78,60 @@ def _overlap(a, b):
     return [x for x in a if x in b]
 
 
-def _largest_multiple_below(numerator, denominator, quantum):
-    """The largest k x quantum (k = 0, 1, 2, ...) with k x quantum x denominator < numerator;
-    0 if none. Exact: the first guess from a division is checked and corrected by
-    multiplication, so no rounding of the division can push it over."""
+def _largest_multiple_below(numerator, denominator, quantum, cap=None):
+    """The largest k x quantum (k = 0, 1, 2, ...) with k x quantum x denominator < numerator,
+    and at most cap when one is given; 0 if none. Exact: the first guess from a division is
+    checked and corrected by multiplication, so no rounding of the division can push it over.
+    With a cap, a denominator of 0 is allowed (every multiple then fits while numerator > 0)."""
     numerator, denominator, quantum = (Decimal(x) for x in (numerator, denominator, quantum))
-    if denominator <= 0 or quantum <= 0:
-        raise EvaluationError("largest_multiple_below() needs a positive denominator and quantum")
-    if numerator <= 0:
+    if quantum <= 0 or denominator < 0 or (denominator == 0 and cap is None):
+        raise EvaluationError("largest_multiple_below() needs a positive quantum, a denominator above 0 (or 0 "
+                              "with a cap)", "data")
+    top = None if cap is None else int((Decimal(cap) / quantum).to_integral_value(rounding=ROUND_FLOOR))
+    if numerator <= 0 or (top is not None and top <= 0):
         return Decimal(0) * quantum
+    if denominator == 0:
+        return top * quantum
     step = quantum * denominator
     k = (numerator / step).to_integral_value(rounding=ROUND_FLOOR)
     while k > 0 and k * step >= numerator:
         k -= 1
     while (k + 1) * step < numerator:
         k += 1
-    return k * quantum
+    return (int(k) if top is None else min(int(k), top)) * quantum
+
+
+def _first(items, default):
+    for item in items:
+        return item
+    return default
+
+
+def _without(a, b):
+    """The items of a that are not in b, in a's order."""
+    return [x for x in a if x not in b]
+
+
+def _days_of(month) -> list:
+    year, mon = _month(month)
+    return [date(year, mon, d) for d in range(1, calendar.monthrange(year, mon)[1] + 1)]
+
+
+def _month_of(day) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def _date_ranges(days) -> str:
+    """'2024-07-04 to 2024-07-06, 2024-07-09' for a list of dates (sorted first)."""
+    parts, start, prev = [], None, None
+    for d in sorted(days) + [None]:
+        if start is not None and (d is None or (d - prev).days != 1):
+            parts.append(str(start) if start == prev else f"{start} to {prev}")
+            start = None
+        if d is not None and start is None:
+            start = d
+        prev = d
+    return ", ".join(parts)
 
 
 # name -> (callable, typed signatures, a one-line description shown by messages and docs).
@@ -110,15 +153,26 @@ FUNCTIONS = {
     "any": (lambda items: any(items), ("(list of boolean) -> boolean",), "any(list): true if any item is true"),
     "all": (lambda items: all(items), ("(list of boolean) -> boolean",), "all(list): true if every item is true"),
     "abs": (lambda v: abs(v), ("(N) -> N",), "abs(x): the absolute value"),
-    "get": (_get, ("(map of K to V, K) -> V",), "get(map, key): the value at key; a missing key is bad facts"),
+    "get": (_get, ("(map of K to V, K) -> V", "(map of K to V, K, V) -> V"),
+            "get(map, key) or get(map, key, default): the value at key; a missing key is bad facts, or the default"),
+    "first": (_first, ("(list of T, T) -> T",),
+              "first(list, default): the first item (the list is often filtered: first(a.b where c, 0)), or the default"),
+    "without": (_without, ("(list of E, list of E) -> list of E",),
+                "without(list, list): the items of the first that are not in the second"),
+    "days_of": (_days_of, ("(month) -> list of date",), "days_of('YYYY-MM'): every date of the month"),
+    "month_of": (_month_of, ("(date) -> month",), "month_of(date): its month, 'YYYY-MM'"),
+    "date_ranges": (_date_ranges, ("(list of date) -> text",),
+                    "date_ranges(dates): '2024-07-04 to 2024-07-06, 2024-07-09'"),
     "has": (lambda mapping, key: key in mapping, ("(map of K to V, K) -> boolean",),
             "has(map, key): true if the map has the key"),
     "contains": (lambda items, x: x in items, ("(list of E, E) -> boolean",),
                  "contains(list, x): true if x is in the list"),
     "overlap": (_overlap, ("(list of E, list of E) -> list of E",),
                 "overlap(list, list): the items of the first that are in the second"),
-    "largest_multiple_below": (_largest_multiple_below, ("(decimal, positive decimal, positive decimal) -> decimal",),
-                               "largest_multiple_below(n, d, q): the largest multiple m of q with m x d < n (0 if none)"),
+    "largest_multiple_below": (_largest_multiple_below, ("(decimal, positive decimal, positive decimal) -> decimal",
+                                                         "(decimal, decimal, positive decimal, decimal) -> decimal"),
+                               "largest_multiple_below(n, d, q) or (n, d, q, cap): the largest multiple m of q "
+                               "with m x d < n (and m <= cap); 0 if none"),
     "days_in_month": (_days_in_month, ("(month) -> integer",), "days_in_month('YYYY-MM'): 28 to 31"),
     "end_of_month": (_end_of_month, ("(month) -> date",), "end_of_month('YYYY-MM'): the month's last date"),
 }

@@ -71,6 +71,16 @@ class Ref:
     target: str
     up: int = 0
     child: str | None = None
+    via: tuple = ()                # child: the collections from the reading scope down to the items
+    filter: Any = None             # child: (condition Expression, its refs), evaluated per item
+
+    def keys(self):
+        """(scope, name) of every value this reads: what must be computed first."""
+        if self.kind in ("value", "child"):
+            yield (self.child, self.target)
+        if self.filter is not None:
+            for ref in self.filter[1]:
+                yield from ref.keys()
 
 
 @dataclass(frozen=True)

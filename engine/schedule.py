@@ -7,8 +7,8 @@ Conditions of other severities run after every formula, as before.
 from __future__ import annotations
 
 
-def _key(ref):
-    return (ref.child, ref.target) if ref.kind in ("value", "child") else None
+def _keys(refs):
+    return {k for ref in refs for k in ref.keys()}
 
 
 def schedule(plan, conditions) -> tuple:
@@ -16,10 +16,10 @@ def schedule(plan, conditions) -> tuple:
     formulas = {(f.scope, f.name): f for f in plan}
 
     def formula_deps(refs):
-        return {k for k in map(_key, refs) if k in formulas}
+        return {k for k in _keys(refs) if k in formulas}
 
     def input_reads(refs):
-        return {k for k in map(_key, refs) if k is not None and k not in formulas}
+        return {k for k in _keys(refs) if k not in formulas}
 
     deps = {k: formula_deps(f.refs) for k, f in formulas.items()}
     reads = {k: input_reads(f.refs) for k, f in formulas.items()}
@@ -70,5 +70,5 @@ def needs_of(conditions, plan) -> dict:
     out = {}
     for i, c in enumerate(conditions):
         refs = tuple(c.refs) + tuple(c.message_refs) + ((c.item,) if c.item else ())
-        out[i] = frozenset(k for k in map(_key, refs) if k in formulas)
+        out[i] = frozenset(k for k in _keys(refs) if k in formulas)
     return out

@@ -152,19 +152,30 @@ class Types:
             return Binding(("child", ref.child, ref.target), T.list_of(t), f"'{ref.name}' ({T.show(T.list_of(t))})")
         return Binding(("value", ref.child, ref.target), t, f"'{ref.name}' ({T.show(t)})")
 
-    def lookup(self, scope):
+    def lookup(self, scope, expr=None):
         def find(name):
-            return self.binding(self.c._resolve(scope, name))
+            ref = self.c.filter_refs.get((id(expr), name)) if expr is not None else None
+            return self.binding(ref if ref is not None else self.c._resolve(scope, name))
         return find
 
-    def expression(self, scope, expr, raw, path, owner: str) -> T.Type:
-        """Infer an expression's type, reporting every problem at its column."""
+    def expression(self, scope, expr, raw, path, owner: str, offset: int = 0) -> T.Type:
+        """Infer an expression's type, reporting every problem at its column (offset: where
+        the expression starts inside the scalar, for a filter's condition)."""
         if expr is None:
             return T.ANY
-        got = infer(expr.tree, expr.text, self.lookup(scope), owner, self.guards)
-        lead = len(str(raw)) - len(str(raw).lstrip())
+        got = infer(expr.tree, expr.text, self.lookup(scope, expr), owner, self.guards)
+        lead = len(str(raw)) - len(str(raw).lstrip()) + offset
         for col, message in got.errors:
             self.c.ctx.errors.append(self.c.ctx.diag_at(path, col + lead, message))
+        for f in expr.filters:   # each `where` condition: true or false, for the items it filters
+            ref = self.c.filter_refs.get((id(expr), f.placeholder))
+            if ref is None:
+                continue
+            t = self.expression(self.c.scopes[ref.child], ref.filter[0], raw, path, owner, offset=lead + f.condition_col
+                                - (len(str(raw)) - len(str(raw).lstrip())))
+            if t.kind != "any" and (t.kind != "boolean" or t.optional):
+                self.c.ctx.errors.append(self.c.ctx.diag_at(path, lead + f.condition_col,
+                                                            f"{owner}: 'where' needs true or false, not {T.show(t)}"))
         self.last = got
         return got.type
 

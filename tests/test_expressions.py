@@ -87,7 +87,8 @@ def test_operators_and_functions():
     ("sum.__globals__", "attribute access ('.__globals__') is not allowed in an expression", 0),
     ("a.total", "'.' reads a field of a child collection (collection.field); 'a.total' is not one", 0),
     ("rand()", "unknown function 'rand'; the functions are abs, all, any, contains, count, count_true, "
-               "days_in_month, end_of_month, get, has, largest_multiple_below, max, min, overlap, sum", 0),
+               "date_ranges, days_in_month, days_of, end_of_month, first, get, has, largest_multiple_below, max, "
+               "min, month_of, overlap, sum, without", 0),
     ("1 + mx(a)", "unknown function 'mx'; did you mean 'max'?", 4),
     ("a // 2", "operator '//' is not allowed in an expression", 0),
     ("a is None", "operator 'is' is not allowed in an expression", 0),
