@@ -110,17 +110,19 @@ def main() -> int:
         rows.append(row)
 
     # where an engine decision's time goes, stage by stage
-    from engine import facts as F
-    from engine.evaluate import run as run_plan
+    from engine.check import facts as check_facts
+    from engine.load import jsonfacts
+    from engine.run import items as item_tree
+    from engine.run.evaluate import run as run_plan
     stages = []
     for (policy, version), path in list(CASES.items())[:2]:
         facts = json.loads((ROOT / path).read_text())
         v = next(x for x in rules.versions(policy) if x.version == version)
-        clean = F.clean(facts, "f")
-        t_clean = stats(timed(lambda: F.clean(facts, "f"), seconds / 2))[0]
-        t_schema = stats(timed(lambda: F.validate(v, clean, "f"), seconds / 2))[0]
-        t_items = stats(timed(lambda: F.build_items(v, clean, "f"), seconds / 2))[0]
-        t_both = stats(timed(lambda: run_plan(v, *F.build_items(v, clean, "f")), seconds / 2))[0]
+        clean = jsonfacts.clean(facts, "f")
+        t_clean = stats(timed(lambda: jsonfacts.clean(facts, "f"), seconds / 2))[0]
+        t_schema = stats(timed(lambda: check_facts.validate(v, clean, "f"), seconds / 2))[0]
+        t_items = stats(timed(lambda: item_tree.build_items(v, clean, "f"), seconds / 2))[0]
+        t_both = stats(timed(lambda: run_plan(v, *item_tree.build_items(v, clean, "f")), seconds / 2))[0]
         decision = rules.evaluate(policy, facts, version=version)
         def trace_and_json():
             decision.__dict__.pop("trace", None)   # the trace is cached on first read: build it anew

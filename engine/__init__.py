@@ -5,10 +5,10 @@
     decision = rules.evaluate("some-policy", facts, as_of=date(2024, 7, 31))
     decision.result["total"], decision.to_json()
 """
-from .decision import Decision
+from .report.decision import Decision
 from .errors import (Diagnostic, EvaluationError, FactsError, NoVersionError, PolicyError, RuleError,
                      UsageError)
-from .ruleset import RuleSet, RuleStore, load_rules
+from .run.ruleset import RuleSet, RuleStore, load_rules
 
 __version__ = "0.7.0"
 

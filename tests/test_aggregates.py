@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from engine import RuleError, load_rules
-from engine.functions import CALLABLES
+from engine.compile.functions import CALLABLES
 
 from conftest import ROOT
 

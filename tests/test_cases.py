@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine import load_rules
-from engine.cases import load_cases, run_case
+from engine.run.cases import load_cases, run_case
 
 from conftest import ROOT
 

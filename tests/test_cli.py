@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from engine import load_rules
-from engine.cases import load_cases
+from engine.run.cases import load_cases
 from engine.cli.main import main
 
 from conftest import ROOT

@@ -6,8 +6,8 @@ from decimal import Decimal
 from hypothesis import given, settings, strategies as st
 
 from engine.errors import EvaluationError
-from engine.evaluate import CONTEXT
-from engine.expressions import ExpressionSyntaxError, new_evaluator, parse
+from engine.run.evaluate import CONTEXT
+from engine.compile.expressions import ExpressionSyntaxError, new_evaluator, parse
 
 NAMES = ["a", "b", "c", "flag", "label"]
 numbers = st.one_of(st.integers(-1000, 1000).map(str),

@@ -1,4 +1,4 @@
-"""engine.expressions: parse once (Decimal literals, collection.field, a whitelist),
+"""engine.compile.expressions: parse once (Decimal literals, collection.field, a whitelist),
 evaluate with simpleeval; every failure is an ExpressionSyntaxError or EvaluationError."""
 import ast
 import decimal
@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from engine.errors import EvaluationError
-from engine.evaluate import CONTEXT
-from engine.expressions import MAX_EXPONENT, ExpressionSyntaxError, new_evaluator, parse
+from engine.run.evaluate import CONTEXT
+from engine.compile.expressions import MAX_EXPONENT, ExpressionSyntaxError, new_evaluator, parse
 
 
 def ev(text, collections=frozenset(), **names):

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from engine import load_rules
-from engine import schemacheck
-from engine.facts import clean
-from engine.fastschema import compile_schema
+from engine.check import schema as schemacheck
+from engine.load.jsonfacts import clean
+from engine.check.fast import compile_schema
 
 from conftest import ROOT
 
@@ -19,7 +19,7 @@ SAMPLES = []
 for policy, versions in RULES.policies.items():
     for case_file in sorted((ROOT / "rules" / policy / "cases").glob("*.json")):
         SAMPLES.append((versions[-1], json.loads(case_file.read_text(), parse_float=Decimal)))
-    from engine.cases import load_cases
+    from engine.run.cases import load_cases
     for case in load_cases(RULES, [policy])[:3]:
         facts = json.loads(case.facts, parse_float=Decimal) if isinstance(case.facts, bytes) else case.facts
         SAMPLES.append((versions[-1], clean(facts, "x")))
@@ -72,16 +72,16 @@ def test_fast_check_agrees_with_jsonschema(sample):
 
 RULE_DOCS = []
 for _file in sorted((ROOT / "rules").glob("*/*.yaml")):
-    from engine.yamlsrc import load_yaml
+    from engine.load.yamlfile import load_yaml
     RULE_DOCS.append(load_yaml(_file.read_bytes(), _file.name).data)
 
 
 @settings(max_examples=400, deadline=None)
 @given(st.data())
 def test_rule_file_fast_check_agrees_with_jsonschema(data):
-    from engine import schemacheck
-    from engine.compiler import compile_schema
-    from engine.ruleset import shipped_dir
+    from engine.check import schema as schemacheck
+    from engine.compile.compiler import compile_schema
+    from engine.run.ruleset import shipped_dir
     schema = schemacheck.load_schema(shipped_dir("schemas") / "rule-file.schema.json")
     fast, validator = compile_schema(schema), schemacheck.validator_for(schema)
     doc = copy.deepcopy(data.draw(st.sampled_from(RULE_DOCS)))

@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import given, settings, strategies as st
 
 from engine import load_rules
-from engine.decision import to_plain
+from engine.report.decision import to_plain
 
 from conftest import ROOT
 

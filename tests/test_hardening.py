@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from engine import EvaluationError, PolicyError, RuleStore, load_rules
-from engine.cases import load_cases
+from engine.run.cases import load_cases
 
 from conftest import ROOT
 

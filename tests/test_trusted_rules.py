@@ -12,8 +12,8 @@ import shutil
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from engine import EvaluationError, FactsError, PolicyError, load_rules
-from engine.cases import load_cases
-from engine.functions import FUNCTIONS
+from engine.run.cases import load_cases
+from engine.compile.functions import FUNCTIONS
 
 from conftest import ROOT
 

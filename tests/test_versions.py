@@ -4,7 +4,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from engine import NoVersionError, UsageError
-from engine.versions import pinned, select
+from engine.run.versions import pinned, select
 
 
 class V:

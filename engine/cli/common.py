@@ -1,7 +1,7 @@
 """What several subcommands share: loading the rule set named by --rules."""
 from __future__ import annotations
 
-from ..ruleset import RuleSet, load_rules
+from ..run.ruleset import RuleSet, load_rules
 
 
 def rules_from(args, check_schemas: bool = True) -> RuleSet:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import sys
 
-from ..diff import diff_document
-from ..document import write
-from ..versions import pinned
+from ..report.diff import diff_document
+from ..report.document import write
+from ..run.versions import pinned
 from .common import rules_from
 
 HELP = "what changes between two versions: in the data, and in the outcome of every case"

@@ -52,7 +52,7 @@ def run_batch(rules, args) -> int:
     A bad line gives {"line": N, "error": "..."} in its place and the batch goes on."""
     import json
 
-    from ..ruleset import _now, _parse_known_at
+    from ..run.ruleset import _now, _parse_known_at
     if args.format != "json":
         raise UsageError("--batch writes JSON lines; --format text is for one decision")
     known_at = _parse_known_at(args.known_at) if args.known_at else _now()   # one 'now' for the whole batch

@@ -11,7 +11,12 @@ import argparse
 import sys
 
 from ..errors import Diagnostic, FactsError, PolicyError
-from . import diff_cmd, eval_cmd, render_cmd, test_cmd, validate_cmd, versions_cmd
+from . import diff_cmd
+from . import eval_cmd
+from . import render_cmd
+from . import test_cmd
+from . import validate_cmd
+from . import versions_cmd
 
 COMMANDS = {"validate": validate_cmd, "versions": versions_cmd, "eval": eval_cmd, "test": test_cmd,
             "render": render_cmd, "diff": diff_cmd}

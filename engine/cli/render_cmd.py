@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import sys
 
-from ..document import write
-from ..render import render
-from ..versions import pinned
+from ..report.document import write
+from ..report.render import render
+from ..run.versions import pinned
 from .common import rules_from
 
 HELP = "a policy version as a document for reviewers (Markdown or HTML)"

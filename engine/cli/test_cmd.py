@@ -1,8 +1,8 @@
 """`policy test`: run every YAML case under each version it names."""
 from __future__ import annotations
 
-from ..cases import run_all
-from ..coverage import coverage
+from ..run.cases import run_all
+from ..report.coverage import coverage
 from .common import rules_from
 
 HELP = "run the YAML cases in rules/<policy>/cases/ (exit 1 if any fails)"

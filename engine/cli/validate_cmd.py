@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from ..ruleset import case_failures
+from ..run.ruleset import case_failures
 from .common import rules_from
 
 HELP = "check every rule file; errors as path:line:col: message (exit 1); assumptions and warnings listed (exit 0)"

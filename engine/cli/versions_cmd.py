@@ -1,7 +1,7 @@
 """`policy versions POLICY`: the versions with their dates."""
 from __future__ import annotations
 
-from ..versions import fmt_ts
+from ..run.versions import fmt_ts
 from .common import rules_from
 
 HELP = "list a policy's versions with their effective and published dates"

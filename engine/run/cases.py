@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from .decision import Decision, to_plain
-from .errors import Diagnostic, PolicyError, RuleError, did_you_mean
+from ..report.decision import Decision, to_plain
+from ..errors import Diagnostic, PolicyError, RuleError, did_you_mean
 from .ruleset import RuleSet, _display
-from .yamlsrc import load_yaml
+from ..load.yamlfile import load_yaml
 
 # Cases pin known_at so that their decisions (and snapshots) never depend on today.
 FIXED_KNOWN_AT = "2026-01-01T00:00:00Z"

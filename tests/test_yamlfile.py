@@ -1,4 +1,4 @@
-"""engine.yamlsrc.load_yaml: plain data, Decimals from their text, 1-based positions,
+"""engine.load.yamlfile.load_yaml: plain data, Decimals from their text, 1-based positions,
 and a refusal (with file:line:col) for every YAML 1.1 surprise."""
 from decimal import Decimal
 
@@ -9,7 +9,7 @@ NOT_A_NUMBER = ("'{0}' is neither text nor a plain decimal number: quote it if i
                 "is digits with an optional '-' and '.', no leading zeros, exponents, '+', '_' or .inf/.nan")
 
 from engine.errors import RuleError
-from engine.yamlsrc import load_yaml
+from engine.load.yamlfile import load_yaml
 
 
 def value(text):
@@ -151,7 +151,7 @@ def test_our_depth_limit_wins_over_the_yaml_librarys(monkeypatch):
     flow nesting near 1,000 levels, reading ahead of the events), the message and its
     position are the engine's own: simulate a library that stops at 10 levels."""
     import yaml
-    from engine import yamlsrc
+    from engine.load import yamlfile as yamlsrc
     real = yaml.parse
 
     def strict_library(text, Loader):

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import yaml
 
-from .errors import Diagnostic, RuleError
+from ..errors import Diagnostic, RuleError
 
 try:  # the C parser is several times faster; fall back where libyaml is missing
     _Loader = yaml.CSafeLoader

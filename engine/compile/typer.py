@@ -17,9 +17,9 @@ import re
 import string
 from decimal import Decimal
 
-from . import schemacheck
-from . import types as T
-from .errors import did_you_mean
+from ..check import schema as schemacheck
+from .. import types as T
+from ..errors import did_you_mean
 from .typecheck import Binding, infer
 
 

@@ -9,7 +9,7 @@ import calendar
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
-from .errors import EvaluationError, MissingKey
+from ..errors import EvaluationError, MissingKey
 
 
 def _month(value) -> tuple[int, int]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .cases import Outcome
-from .model import Version
+from ..run.cases import Outcome
+from ..compile.model import Version
 
 
 def _scope_of(label: str) -> str:

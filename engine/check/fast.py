@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from . import schemacheck
+from . import schema as schemacheck
 
 _IGNORED = {"$schema", "$id", "title", "description", "examples", "$defs", "$comment", "default"}
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .errors import EvaluationError
+from ..errors import EvaluationError
 
 
 def _marginal(table, amount):

@@ -19,7 +19,7 @@ from decimal import Decimal, DivisionByZero, InvalidOperation, Overflow
 
 import simpleeval
 
-from .errors import EvaluationError, did_you_mean
+from ..errors import EvaluationError, did_you_mean
 from .functions import CALLABLES, FUNCTIONS
 
 MAX_LENGTH = 2000     # characters in one expression

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from .errors import did_you_mean
+from ..errors import did_you_mean
 
 # jsonschema is imported when a validator is first used (to explain an error, or to check
 # a schema): a decision on valid facts never needs it, and the import costs ~70 ms.
@@ -276,7 +276,7 @@ def deref(node, root):
 def value_type(node, root):
     """The static type (engine.types) of the values a facts-schema node admits, or None when
     the schema does not say (no `type`, or an object with named fields)."""
-    from . import types as T
+    from .. import types as T
     node = deref(node, root)
     if not isinstance(node, dict):
         return None

@@ -13,11 +13,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from . import schemacheck
-from .errors import NoVersionError, RuleError
+from ..check import schema as schemacheck
+from ..errors import NoVersionError, RuleError
 from .model import _shown
-from .versions import fmt_ts
-from .yamlsrc import load_yaml
+from ..run.versions import fmt_ts
+from ..load.yamlfile import load_yaml
 
 KINDS = {"parameters": "parameter", "tables": "table", "maps": "map"}
 

@@ -7,8 +7,8 @@ from functools import cached_property
 from datetime import date, datetime
 from decimal import Decimal
 
-from .model import Version
-from .versions import fmt_ts
+from ..compile.model import Version
+from ..run.versions import fmt_ts
 
 
 def _scalar(value):
@@ -53,7 +53,7 @@ class Decision:
     def trace(self) -> list[dict]:
         """Every named value with the inputs behind it: built when first read, so that a
         caller who wants only the result does not pay for it."""
-        from .evaluate import trace_entries
+        from ..run.evaluate import trace_entries
         return trace_entries(self.raw_trace, self.version.plan_order)
 
     @property

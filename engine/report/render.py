@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from .decision import num
 from .document import Doc
-from .model import Formula, Version
-from .versions import fmt_ts
+from ..compile.model import Formula, Version
+from ..run.versions import fmt_ts
 
 
 def describe(f: Formula) -> str:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from .errors import NoVersionError, UsageError
-from .model import Version
+from ..errors import NoVersionError, UsageError
+from ..compile.model import Version
 
 
 def known(versions: list[Version], known_at: datetime) -> list[Version]:
@@ -30,7 +30,7 @@ def pinned(policy: str, versions: list[Version], version_id: str) -> Version:
     for v in versions:
         if v.version == version_id:
             return v
-    from .errors import did_you_mean
+    from ..errors import did_you_mean
     ids = [v.version for v in versions]
     raise UsageError(f"policy '{policy}' has no version '{version_id}'{did_you_mean(version_id, ids)} "
                      f"(versions: {', '.join(ids)})")

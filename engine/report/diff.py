@@ -8,16 +8,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from .cases import load_cases
+from ..run.cases import load_cases
 from .decision import num, to_plain
 from .document import Doc
-from .errors import Diagnostic, PolicyError, RuleError
-from .model import Version
+from ..errors import Diagnostic, PolicyError, RuleError
+from ..compile.model import Version
 from .render import describe
-from .ruleset import RuleSet, _display
+from ..run.ruleset import RuleSet, _display
 from .svgchart import line_chart
-from .versions import fmt_ts
-from .yamlsrc import load_yaml
+from ..run.versions import fmt_ts
+from ..load.yamlfile import load_yaml
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,7 @@ def _scaled(facts, path: str, factor: Decimal):
 def chart(rules: RuleSet, policy: str, versions: list[str], path: Path):
     """(svg, caption): the chart file's y against x, one line per version."""
     spec, text = load_chart(path)
-    from .facts import parse_json
+    from ..load.jsonfacts import parse_json
     base = parse_json(text, spec["facts_file"])
     x0 = Decimal(str(rules.evaluate(policy, base, version=versions[-1]).result[spec["x_axis"]]))
     points = int(spec.get("points", 41))

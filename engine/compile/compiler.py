@@ -14,16 +14,17 @@ from datetime import date
 from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 from pathlib import Path
 
-from . import schemacheck, typer
-from .errors import Diagnostic, PolicyError, RuleError, did_you_mean
+from ..check import schema as schemacheck
+from . import typer
+from ..errors import Diagnostic, PolicyError, RuleError, did_you_mean
 from .expressions import ExpressionSyntaxError, parse
-from .fastschema import compile_schema
+from ..check.fast import compile_schema
 from .functions import FUNCTIONS
 from . import shared as shared_mod
 from .shared import Shared, selections
 from .model import (Band, Condition, Formula, Input, MapTable, Parameter, Ref, ResultField, Rounding,
                     Row, Scope, Table, Version, _shown)
-from .yamlsrc import Source, load_yaml
+from ..load.yamlfile import Source, load_yaml
 
 ROUNDING_MODES = {"half_up": "ROUND_HALF_UP", "half_even": "ROUND_HALF_EVEN", "half_down": "ROUND_HALF_DOWN",
                   "down": "ROUND_DOWN", "up": "ROUND_UP", "floor": "ROUND_FLOOR", "ceiling": "ROUND_CEILING"}
@@ -256,7 +257,7 @@ class _Compiler:
         self._violations_shown(conditions, result)
         self._unused(root)
         self._unreached(conditions, result)
-        from .evaluate import prepare
+        from ..run.evaluate import prepare
         # only a file without errors gets its closures: an unresolved name has nothing to read
         prepared, bound = prepare(plan, conditions, self.params) if not self.ctx.errors else ({}, {})
         from .schedule import needs_of, schedule

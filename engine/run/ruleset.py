@@ -6,16 +6,19 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from types import MappingProxyType
 
-from . import facts as facts_mod
-from . import schemacheck, versions
-from .compiler import compile_file, compile_shared
-from .shared import Shared
-from .decision import Decision
-from .errors import Diagnostic, FactsError, PolicyError, RuleError, UsageError, did_you_mean
+from ..check import facts as facts_check
+from ..load import jsonfacts
+from . import items as facts_items
+from ..check import schema as schemacheck
+from . import versions
+from ..compile.compiler import compile_file, compile_shared
+from ..compile.shared import Shared
+from ..report.decision import Decision
+from ..errors import Diagnostic, FactsError, PolicyError, RuleError, UsageError, did_you_mean
 from .evaluate import Deadline, run
-from .model import Version
+from ..compile.model import Version
 
-_HERE = Path(__file__).resolve().parent
+_HERE = Path(__file__).resolve().parent.parent   # the engine package
 
 
 def shipped_dir(name: str) -> Path:
@@ -68,8 +71,8 @@ class RuleSet:
         all_versions = list(self.versions(policy))
         known_at = _parse_known_at(known_at) if known_at is not None else _now()
         as_of = _parse_as_of(as_of) if as_of is not None else None
-        data = facts_mod.parse_json(facts, facts_name) if isinstance(facts, (str, bytes)) else \
-            facts_mod.clean(facts, facts_name)
+        data = jsonfacts.parse_json(facts, facts_name) if isinstance(facts, (str, bytes)) else \
+            jsonfacts.clean(facts, facts_name)
         if version is not None:
             chosen = versions.pinned(policy, all_versions, version)
         else:
@@ -77,9 +80,9 @@ class RuleSet:
                 as_of = self._default_as_of(policy, all_versions, data, known_at, facts_name)
             chosen = versions.select(policy, all_versions, as_of, known_at)
         deadline.check("", "reading the facts")
-        facts_mod.validate(chosen, data, facts_name)
+        facts_check.validate(chosen, data, facts_name)
         deadline.check("", "checking the facts")
-        root, items, warnings = facts_mod.build_items(chosen, data, facts_name)
+        root, items, warnings = facts_items.build_items(chosen, data, facts_name)
         deadline.check("", "reading the facts")
         if as_of is None:
             as_of = _as_of_from(chosen, root.values) or known_at.date()
@@ -101,13 +104,13 @@ class RuleSet:
         # Only the inputs the default reads are checked here: the facts as a whole are
         # checked against the schema of the version that applies, once it is chosen.
         try:
-            values = facts_mod.read_top_inputs(newest, data, facts_name,
+            values = facts_items.read_top_inputs(newest, data, facts_name,
                                                [r.target for r in newest.as_of_default.refs if r.kind == "value"])
         except FactsError:
             # The facts are bad where the date comes from: report everything the newest
             # version's schema finds, once, rather than this one problem now and the
             # rest on the next try.
-            facts_mod.validate(newest, data, facts_name)
+            facts_check.validate(newest, data, facts_name)
             raise
         return _as_of_from(newest, values) or known_at.date()
 

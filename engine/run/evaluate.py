@@ -8,12 +8,12 @@ import string
 import time
 from decimal import Decimal
 
-from . import schemacheck
-from .errors import Diagnostic, EvaluationError, FactsError, MissingKey
-from .expressions import evaluation_error
-from .facts import Item
-from .kinds import KINDS
-from .model import Formula, Ref, ResultField, Version
+from ..check import schema as schemacheck
+from ..errors import Diagnostic, EvaluationError, FactsError, MissingKey
+from ..compile.expressions import evaluation_error
+from .items import Item
+from ..compile.legacy_kinds import KINDS
+from ..compile.model import Formula, Ref, ResultField, Version
 
 # Intermediates keep 60 significant digits: sums and products of facts (at most 40
 # digits each) are exact, a division is the only rounding before the output. Rounding
