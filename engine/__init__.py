@@ -10,7 +10,7 @@ from .errors import (Diagnostic, EvaluationError, FactsError, NoVersionError, Po
                      UsageError)
 from .run.ruleset import RuleSet, RuleStore, load_rules
 
-__version__ = "0.7.0"
+__version__ = "0.8.0"
 
 __all__ = ["load_rules", "RuleSet", "RuleStore", "Decision", "Diagnostic", "PolicyError", "RuleError", "FactsError",
            "UsageError", "NoVersionError", "EvaluationError", "__version__"]

@@ -16,18 +16,19 @@ OLD, NEW = (RULES.versions("msa-fee")[0], RULES.versions("msa-fee")[1])
 def test_render_shows_tiers_formulas_and_flags_assumptions():
     md = to_markdown(render(OLD))
     assert "| 2,500,000 | 10,000,000 | 0.015 |" in md                        # a tier row as a table row
-    assert "| annual_asset_value_fee |  | table asset_value_rate (marginal) of total_average_asset_value |" in md
+    assert "| asset_value_fee |  | annual_asset_value_fee(total_average_asset_value) * days_in_month / days_per_year |" in md
     assert "| ⚠ days_per_year | 365 | days | assumed: " in md                  # the assumed value, flagged
     assert "## Assumed values (2)" in md
     html = to_html(render(NEW))
     assert html.count('<tr class="flag">') == 4   # 2 in the assumptions table, 2 in the parameters
 
 
-def test_render_describes_bands_and_switches():
+def test_render_shows_decision_tables_as_grids():
     md = to_markdown(render(RULES.versions("institutional-loan-ltv")[0]))
-    assert ("bands of ltv: normal; margin_call from 0.85; liquidation from 0.90, held until below 0.85; "
-            "previous band: previous_state; null → liquidation") in md
-    assert "by type: portfolio_margin → sum(maintenance.margin);" in md
+    assert "Hit policy: first (the first row that matches). Called as risk_state(ltv, previous)." in md
+    assert "| row | ltv (test) | previous (test) | state |" in md
+    assert "| 3 | >= margin_call_ltv | liquidation | liquidation |" in md
+    assert "| 1 | [portfolio_margin, portfolio_margin_pro] | = sum(maintenance.margin) |" in md
 
 
 def test_notes_of_tables_conditions_and_shared_values_reach_the_document():
@@ -54,7 +55,7 @@ def test_data_diff_names_what_changed():
                                               "maintenance_fee + trading_fee")
     assert changes[("version", "published")].new == "2024-06-11T13:00:00Z"
     assert ("version", "effective_from") not in changes          # both take effect 2024-07-01
-    assert changes[("table", "asset_value_rate")].change == "removed"
+    assert changes[("tiers", "annual_asset_value_fee")].change == "removed"
 
 
 def test_outcome_diff_by_hand():
@@ -104,6 +105,10 @@ def test_cli_diff_and_render(capsys):
 def test_coverage_lists_what_no_case_reaches(capsys):
     assert main(["test", "--coverage", "--rules", str(ROOT / "rules")]) == 0
     out = capsys.readouterr().out
-    assert "coverage msa-fee 2024-06-04: 100% (17 of 17)" in out
+    # msa-fee 2024-06-04: 13 formulas, 4 tier rows, 3 conditions, less DATE_OUTSIDE_MONTH (bad facts only)
+    assert "coverage msa-fee 2024-06-04: 95% (19 of 20)" in out
+    assert "      not reached: condition DATE_OUTSIDE_MONTH (sub_accounts.daily)" in out
+    # every row of the LTV's four tables is reached by some case, wherever it is called from
+    assert "not reached: table row" not in out and "not reached: tier row" not in out
     # the facts conditions are exercised by tests/bad/ltv-facts, not by cases
     assert "      not reached: condition TRANSFER_SOURCE_NOT_FOUND" in out

@@ -11,15 +11,16 @@ from conftest import ROOT
 
 FAQ = (ROOT / "rules/institutional-loan-ltv/cases/faq-worked-example.facts.json").read_bytes()
 
-# BTC in a portfolio margin wallet counts 90% from 2025-03-01, announced 2025-02-20. A dated
-# value is the whole map: the shipped entries, with that one ratio changed.
+# BTC in the margin wallets counts 90% from 2025-03-01, announced 2025-02-20. A dated value
+# is the whole table: the shipped rows, with that one ratio changed.
 SHARED = (ROOT / "rules" / "_shared" / "collateral-ratios.yaml").read_text()
-END = SHARED.index("\n    assumed: >-\n", SHARED.index("    values:")) + 1   # the map's own note, after its values
-ENTRIES = SHARED[SHARED.index("        entries:\n"):END]
-assert ENTRIES.count("BTC: 0.95     # example, sub-account 1") == 1
+END = SHARED.index("\n    assumed: >-\n", SHARED.index("    values:")) + 1   # the table's own note, after its values
+ROWS = SHARED[SHARED.index("        rows:\n"):END]
+BTC = "cross_margin_pro], BTC, 0.95]"
+assert ROWS.count(BTC) == 1
 NEW_BTC_RATIO = ('      - from: "2025-03-01"\n        published: "2025-02-20T09:00:00Z"\n'
                  "        source: a made-up announcement, for the test\n"
-                 + ENTRIES.replace("BTC: 0.95     # example, sub-account 1", "BTC: 0.90"))
+                 + ROWS.replace(BTC, "cross_margin_pro], BTC, 0.90]"))
 
 
 def with_new_value(tmp_path, value=NEW_BTC_RATIO):
@@ -60,7 +61,7 @@ def test_no_value_in_effect_is_the_caller_s_dates(tmp_path, capsys):
     rules = load_rules(ROOT / "rules")
     with pytest.raises(NoVersionError) as e:
         rules.evaluate("institutional-loan-ltv", FAQ, version="2024-12-05", as_of="2024-01-01")
-    assert str(e.value) == ("shared map 'collateral_ratio' (rules/_shared/collateral-ratios.yaml) has no value in effect "
+    assert str(e.value) == ("shared table 'collateral_ratio' (rules/_shared/collateral-ratios.yaml) has no value in effect "
                             "on 2024-01-01 among those published by "
                             f"{e.value.args[0].split('published by ')[1].split(';')[0]}; the first applies from "
                             "2024-12-05 (published 2024-12-05T00:00:00Z)")
@@ -72,10 +73,12 @@ def test_no_value_in_effect_is_the_caller_s_dates(tmp_path, capsys):
 
 def test_every_dated_value_is_checked_when_the_rules_load(tmp_path):
     with pytest.raises(RuleError) as e:
-        with_new_value(tmp_path, NEW_BTC_RATIO.replace("portfolio_margin:", "portfolio_margn:"))
+        with_new_value(tmp_path, NEW_BTC_RATIO.replace("[[portfolio_margin, portfolio_margin_pro, cross_margin_classic, "
+                                                       "cross_margin_pro], BTC", "[[portfolio_margn, portfolio_margin_pro, "
+                                                       "cross_margin_classic, cross_margin_pro], BTC"))
     shared = str(tmp_path / "rules" / "_shared" / "collateral-ratios.yaml")
     messages = {str(d) for d in e.value.diagnostics}
-    assert any(m.startswith(shared + ":") and "'portfolio_margn' is not one of cross_margin_classic" in m
+    assert any(m.startswith(shared + ":") and "\"portfolio_margn\" is not one of cross_margin_classic" in m
                and "did you mean 'portfolio_margin'?" in m for m in messages), messages
 
 
@@ -85,5 +88,5 @@ def test_two_values_of_the_same_dates_are_ambiguous(tmp_path):
     with pytest.raises(RuleError) as e:
         with_new_value(tmp_path, twin)
     assert [d.message for d in e.value.diagnostics] == [   # and no knock-on error in the policies using it
-        "map 'collateral_ratio' has two values from 2024-12-05 published 2024-12-05T00:00:00Z (the other is value 1): "
+        "table 'collateral_ratio' has two values from 2024-12-05 published 2024-12-05T00:00:00Z (the other is value 1): "
         "which applies would be ambiguous"]

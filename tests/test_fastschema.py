@@ -80,7 +80,7 @@ for _file in sorted((ROOT / "rules").glob("*/*.yaml")):
 @given(st.data())
 def test_rule_file_fast_check_agrees_with_jsonschema(data):
     from engine.check import schema as schemacheck
-    from engine.compile.compiler import compile_schema
+    from engine.check.fast import compile_schema
     from engine.run.ruleset import shipped_dir
     schema = schemacheck.load_schema(shipped_dir("schemas") / "rule-file.schema.json")
     fast, validator = compile_schema(schema), schemacheck.validator_for(schema)

@@ -19,8 +19,10 @@ def test_usdt_ratio_the_value_column_wins(tmp_path):
     """The FAQ prints 99.99% for sub-account 4's USDT but values it at 1,980,000.00 (99%).
     The value column wins: it is what the printed totals and the 19.63% are made of.
     With 99.99% neither the total nor the LTV would come out as printed."""
-    ratio = RULES.versions(POLICY)[0].maps["collateral_ratio"].entries["portfolio_margin"]["USDT"]
-    assert ratio == Decimal("0.99")
+    ratio = RULES.versions(POLICY)[0].tables["collateral_ratio"]
+    [usdt] = [row for row in ratio.rows if row.tests[1].kind == "in" and "USDT" in row.tests[1].value
+              and "portfolio_margin" in row.tests[0].value]
+    assert usdt.outputs[0].value == Decimal("0.99")
     printed = RULES.evaluate(POLICY, FAQ, version=VERSION).result
     assert (str(printed["aggregate_net_collateral"]), str(printed["ltv"])) == ("10424750.00", "0.1963")
 
@@ -28,8 +30,9 @@ def test_usdt_ratio_the_value_column_wins(tmp_path):
     shutil.copytree(ROOT / "schemas", tmp_path / "schemas")
     shared = tmp_path / "rules" / "_shared" / "collateral-ratios.yaml"
     text = shared.read_text()
-    assert text.count("USDT: 0.99    #") == 1
-    shared.write_text(text.replace("USDT: 0.99    #", "USDT: 0.9999  #"))
+    row = "cross_margin_pro], [USDT, USDC], 0.99]"
+    assert text.count(row) == 1
+    shared.write_text(text.replace(row, "cross_margin_pro], [USDT, USDC], 0.9999]"))
     other = load_rules(tmp_path / "rules").evaluate(POLICY, FAQ, version=VERSION).result
     # 2,000,000 x 0.9999 = 1,999,800: total 10,444,550; LTV 2,000,000 / 10,204,550 = 0.19599...
     assert (str(other["aggregate_net_collateral"]), str(other["ltv"])) == ("10444550.00", "0.1959")

@@ -30,23 +30,32 @@ source: {document: made up for the tests, date: "2020-01-01"}
 published: "2020-01-01T00:00:00Z"
 effective_from: "2020-01-01"
 facts_schema: typed.facts.json
-maps:
+tables:
   fee_by_membership:
-    keys: [member]
-    entries:
-      true: 1
-      false: 5
+    inputs: [member]
+    outputs: [fee]
+    rows:
+      - [true, 1]
+      - [false, 5]
   discount_by_tier:
-    keys: [tier]
-    missing: 0
-    entries:
-      1: 0.1
-      2: 0.2
+    inputs: [tier]
+    outputs: [discount]
+    default: 0
+    rows:
+      - [1, 0.1]
+      - [2, 0.2]
   factor_by_ratio:
-    keys: [ratio]
-    missing: 1
-    entries:
-      1.5: 3
+    inputs: [ratio]
+    outputs: [factor]
+    default: 1
+    rows:
+      - [1.5, 3]
+  greeting_by_membership:
+    inputs: [member]
+    outputs: [greeting]
+    rows:
+      - [true, welcome back]
+      - [false, hello]
 inputs:
   member: {path: member}
   tier: {path: tier}
@@ -54,14 +63,10 @@ inputs:
   colour: {path: colour}
   bonus: {path: bonus}
 formulas:
-  greeting:
-    switch: member
-    cases:
-      true: '"welcome back"'
-      false: '"hello"'
-  fee: {map: fee_by_membership, at: [member]}
-  discount: {map: discount_by_tier, at: [tier]}
-  factor: {map: factor_by_ratio, at: [ratio]}
+  greeting: greeting_by_membership(member)
+  fee: fee_by_membership(member)
+  discount: discount_by_tier(tier)
+  factor: factor_by_ratio(ratio)
   has_bonus: bonus != None
   with_bonus: fee + bonus if has_bonus else fee
   doubled_bonus: "0 if not has_bonus else bonus * 2"
@@ -97,7 +102,7 @@ def decide(rules, **facts):
     return rules.evaluate("typed", {**base, **facts}, as_of="2021-01-01").result
 
 
-def test_boolean_switch_and_map_take_the_right_case(tmp_path):
+def test_boolean_columns_take_the_right_row(tmp_path):
     rules = make(tmp_path)
     assert decide(rules, member=True)["greeting"] == "welcome back"
     assert decide(rules, member=False)["greeting"] == "hello"
@@ -105,7 +110,7 @@ def test_boolean_switch_and_map_take_the_right_case(tmp_path):
     assert decide(rules, member=False)["fee"] == Decimal(5)
 
 
-def test_integer_and_decimal_keys_match_by_value(tmp_path):
+def test_integer_and_decimal_cells_match_by_value(tmp_path):
     rules = make(tmp_path)
     assert [decide(rules, tier=t)["discount"] for t in (0, 1, 2, 3)] == [0, Decimal("0.1"), Decimal("0.2"), 0]
     assert decide(rules, ratio="1.50")["factor"] == 3     # 1.50 is the key 1.5
@@ -138,24 +143,28 @@ def test_the_issue_s_faults_are_load_errors(tmp_path):
         "(bonus != None and ...)"]
 
 
-def test_keys_cases_and_completeness(tmp_path):
-    assert refused(tmp_path, "      true: 1\n      false: 5\n", "      true: 1\n") == [
-        "map 'fee_by_membership' has no entry for member false and no 'missing' value"]
-    assert refused(tmp_path, "      1: 0.1\n", "      one: 0.1\n") == [
-        "map 'discount_by_tier' key 'tier': 'one' is not a whole number (formula 'discount' looks it up with integer)"]
-    assert refused(tmp_path, "      false: '\"hello\"'\n", "      false: '\"hello\"'\n      yes: '\"?\"'\n") == [
-        "'yes' is a boolean in YAML 1.1; write true or false, or quote it as a string"]
+def test_cells_and_completeness(tmp_path):
+    assert refused(tmp_path, "      - [true, 1]\n      - [false, 5]\n", "      - [true, 1]\n") == [
+        "table 'fee_by_membership' has no row for member false: add rows, a catch-all row (- in every column), or a "
+        "default"]
+    assert refused(tmp_path, "      - [1, 0.1]\n", "      - [one, 0.1]\n") == [
+        "table 'discount_by_tier' column 'tier': 'one' is not a number or a number parameter"]
+    assert refused(tmp_path, "      - [false, hello]\n", "      - [false, hello]\n      - [false, again]\n") == [
+        "table 'greeting_by_membership': rows 2 and 3 both match member false; a unique table's rows must not "
+        "overlap (or make it hit: first)"]
 
 
-def test_an_open_text_switch_needs_a_default(tmp_path):
+def test_an_open_text_column_needs_a_catch_all_or_a_default(tmp_path):
     text = RULE.replace("  bonus: {path: bonus}\n", "  bonus: {path: bonus}\n  label: {path: label, default: x}\n")
-    text = text.replace("  warm: colour == \"red\"\n", "  warm: colour == \"red\"\n  short:\n    switch: label\n"
-                                                       "    cases: {x: '1'}\n")
+    text = text.replace("tables:\n", "tables:\n  short_label:\n    hit: first\n    inputs: [label]\n"
+                                      "    outputs: [short]\n    rows:\n      - [x, 1]\n", 1)
+    text = text.replace("  warm: colour == \"red\"\n", "  warm: colour == \"red\"\n  short: short_label(label)\n")
     with pytest.raises(RuleError) as e:
         make(tmp_path, text)
     assert [d.message for d in e.value.diagnostics] == [
-        "formula 'short' switches on text without a default, and that can be a value with no case: add 'default:'"]
-    make(tmp_path, text.replace("    cases: {x: '1'}\n", "    cases: {x: '1'}\n    default: '0'\n"))
+        "table 'short_label' has no row for label any other value: add rows, a catch-all row (- in every column), "
+        "or a default"]
+    make(tmp_path, text.replace("      - [x, 1]\n", "      - [x, 1]\n      - [-, 0]\n"))
 
 
 @pytest.mark.parametrize("text, shown", [

@@ -35,16 +35,20 @@ facts_schema: widgets.facts.json
 parameters:
   cap: {value: 3}
   vat: {value: 0.2}
+tiers:
+  discount_schedule:
+    rows:
+      - {from: 0, to: 100, rate: 0}
+      - {from: 100, to: 1000, rate: 0.1}
+      - {from: 1000, rate: 0.2}
 tables:
-  discount:
-    rows:
-      - {from: 0, to: 100, value: 0}
-      - {from: 100, to: 1000, value: 0.1}
-      - {from: 1000, value: 0.2}
   rate_by_size:
+    hit: first
+    inputs: [items]
+    outputs: [rate]
     rows:
-      - {from: 0, to: 10, value: 5}
-      - {from: 10, value: 4}
+      - ["< 10", 5]
+      - [-, 4]
 inputs:
   region: {path: region, type: string, default: none}
 collections:
@@ -63,8 +67,8 @@ collections:
       # written before what it reads: the engine orders formulas by dependency
       total: gross - discount
       gross: sum(lines.amount)
-      discount: {tiers: discount, of: gross, method: marginal}
-      unit_rate: {tiers: rate_by_size, of: sum(lines.qty), method: lookup}
+      discount: discount_schedule(gross)
+      unit_rate: rate_by_size(sum(lines.qty))
       line_count: count(lines.amount)
 formulas:
   grand_total: sum(orders.total) * (1 + vat)
@@ -125,9 +129,11 @@ def test_evaluates_by_hand(tmp_path):
     assert str(r["largest_whole"]) == "910"
     assert r["approved"] is False
     assert r["violations"] == [{"code": "TOO_MANY_LINES", "order": "B", "message": "order B has 4 lines; at most 3"}]
-    # lookup: A has 3 items -> row [0, 10) -> 5; B has 4 -> 5
+    # the table: A has 3 items -> row 1 (< 10) -> 5; B has 4 -> 5
     assert [o["unit_rate"] for o in r["orders"]] == [5, 5]
-    tiers = next(t for t in d.trace if t["name"] == "discount" and t["item"] == "orders[A]")
+    [call] = next(t for t in d.trace if t["name"] == "unit_rate" and t["item"] == "orders[A]")["calls"]
+    assert call == {"table": "rate_by_size", "rows": [1]}
+    [tiers] = next(t for t in d.trace if t["name"] == "discount" and t["item"] == "orders[A]")["calls"]
     assert [row["amount"] for row in tiers["rows"]] == [Decimal("0"), Decimal("90"), Decimal("0.10")]
     assert [row["portion"] for row in tiers["rows"]] == [Decimal("100"), Decimal("900"), Decimal("0.50")]
 
@@ -167,9 +173,9 @@ def test_float_facts_read_from_their_shortest_text(tmp_path):
      "formulas form a cycle: orders.total -> orders.gross -> orders.total"),
     ("total: gross - discount", "total: gross - discont", "formula 'total' uses 'discont', which is not defined; did you mean 'discount'?"),
     ("gross: sum(lines.amount)", "gross: sum(lines.amont)", "formula 'gross' uses 'lines.amont', which is not defined; did you mean 'lines.amount'?"),
-    ("{from: 100, to: 1000, value: 0.1}", "{from: 150, to: 1000, value: 0.1}",
+    ("{from: 100, to: 1000, rate: 0.1}", "{from: 150, to: 1000, rate: 0.1}",
      "tier rows must be contiguous: 'from: 150' leaves a gap after 'to: 100'"),
-    ("{from: 100, to: 1000, value: 0.1}", "{from: 50, to: 1000, value: 0.1}",
+    ("{from: 100, to: 1000, rate: 0.1}", "{from: 50, to: 1000, rate: 0.1}",
      "tier rows must ascend: 'from: 50' follows 'to: 100'"),
     ("largest_whole: {value: largest, round: whole}", "largest_whole: {value: largest, round: hole}",
      "rounding 'hole' is not defined; did you mean 'whole'?"),

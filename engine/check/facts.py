@@ -9,7 +9,7 @@ def _at(name: str, path, message: str) -> Diagnostic:
     return Diagnostic(name, message, schemacheck.json_path(path))
 
 
-def validate(version: Version, facts, name: str):
+def validate(version, facts, name: str):
     """Schema errors of facts, all of them, as FactsError."""
     if not isinstance(facts, dict):
         raise FactsError(Diagnostic(name, f"expected a JSON object at the top level, found {schemacheck.show(facts)}"))

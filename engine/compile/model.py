@@ -1,4 +1,5 @@
-"""The compiled, immutable shape of a policy version. Built by `compiler`, read by `evaluate`.
+"""The compiled, immutable shape of a policy version. Built by engine.compile, read by
+engine.run.
 
 Nothing here is mutated after loading, so one loaded rule set is safe to share between
 threads.
@@ -34,24 +35,6 @@ class Parameter:
 
 
 @dataclass(frozen=True)
-class Row:
-    low: Decimal
-    high: Decimal | None   # None: open-ended
-    value: Decimal
-
-
-@dataclass(frozen=True)
-class Table:
-    name: str
-    rows: tuple[Row, ...]
-    description: str | None
-    assumed: str | None
-    where: str
-    unit: str | None = None
-    source: str | None = None
-
-
-@dataclass(frozen=True)
 class Input:
     name: str
     path: tuple[str, ...]
@@ -84,36 +67,9 @@ class Ref:
 
 
 @dataclass(frozen=True)
-class MapTable:
-    """Rule data keyed by one or more keys: entries[k1][k2]... -> value."""
-
-    name: str
-    keys: tuple[str, ...]
-    entries: Any                   # nested dicts (never mutated)
-    has_missing: bool
-    missing: Any
-    warn_missing: bool
-    description: str | None
-    assumed: str | None
-    where: str
-    at: tuple = ()                 # its path in its file, and the file (errors found when it is typed)
-    source: Any = field(default=None, compare=False, repr=False)
-    unit: str | None = None
-    origin: str | None = None      # where a source states it (`source:` in the rule file)
-
-
-@dataclass(frozen=True)
-class Band:
-    name: str
-    low: Decimal | None            # None: the lowest band
-    stay_until_below: Decimal | None
-
-
-@dataclass(frozen=True)
 class Formula:
-    """A named value. `kind` picks its evaluator in `kinds.KINDS`; `parts` are its
-    expressions by role (expr; of; at[i]; on, case:x, default; previous); `spec` is the
-    kind's static data (a Table, MapTable, bands, ...)."""
+    """A named value: an expression (`parts` holds it as ('expr', Expression)), evaluated
+    once per item of its scope; the tables and tiers it calls are functions of it."""
 
     name: str
     scope: str                     # qualified scope name, '' for the top level
@@ -145,6 +101,8 @@ class Condition:
     where: str
     item: Ref | None = None        # what the violation names (default: the for_each item's key)
     meta: tuple = ()               # (key, text) of description, source, assumed, as written
+    message_fields: tuple = ()     # (text, Expression, refs, format spec) of each {field} of the message
+    message_parts: tuple = ()      # the message: text, and the index of a field where it goes
 
 
 @dataclass(frozen=True)
@@ -176,8 +134,8 @@ class Scope:
     qualified: str                 # 'a.b' path of collection names ('' at the top)
     path: tuple[str, ...]          # where the list is in the parent item's facts
     key: str | None
-    calendar: str | None
     entries: tuple[str, str] | None = None   # an object's entries as items: (key input, value input)
+    facts_base: tuple = ()                   # the facts-schema path of its items ('[]' an array's items)
     inputs: dict[str, Input] = field(default_factory=dict)
     formula_names: tuple[str, ...] = ()
     children: dict[str, "Scope"] = field(default_factory=dict)
@@ -200,8 +158,8 @@ class Version:
     facts_fast_check: Any          # a predicate (fastschema), or None: jsonschema decides alone
     as_of_default: Formula | None
     parameters: dict[str, Parameter]
-    tables: dict[str, Table]
-    maps: dict[str, MapTable]
+    tiers: dict                     # name -> kinds.tiers.Tiers
+    tables: dict                    # name -> kinds.table.DecisionTable
     root: Scope
     scopes: dict[str, Scope]
     plan: tuple[Formula, ...]       # formulas in dependency order
@@ -239,8 +197,8 @@ class Version:
         out = [(where, f"{a['what']}: {a['why']}")
                for a, where in zip(self.assumed, self.where_assumed or (self.path,) * len(self.assumed))]
         out += [(p.where, f"parameter '{p.name}' = {_shown(p.value)}: {p.assumed}") for p in self.parameters.values() if p.assumed]
+        out += [(t.where, f"tiers '{t.name}': {t.assumed}") for t in self.tiers.values() if t.assumed]
         out += [(t.where, f"table '{t.name}': {t.assumed}") for t in self.tables.values() if t.assumed]
-        out += [(m.where, f"map '{m.name}': {m.assumed}") for m in self.maps.values() if m.assumed]
         out += [(f.where, f"formula '{f.name}': {dict(f.meta)['assumed']}") for f in self.plan if dict(f.meta).get("assumed")]
         out += [(c.where, f"condition {c.code}: {dict(c.meta)['assumed']}") for c in self.conditions
                 if dict(c.meta).get("assumed")]

@@ -15,11 +15,13 @@ from pathlib import Path
 
 from ..check import schema as schemacheck
 from ..errors import NoVersionError, RuleError
+from ..kinds.table import read_table
+from ..kinds.tiers import read_tiers
 from .model import _shown
 from ..run.versions import fmt_ts
 from ..load.yamlfile import load_yaml
 
-KINDS = {"parameters": "parameter", "tables": "table", "maps": "map"}
+KINDS = {"parameters": "parameter", "tiers": "tiers", "tables": "table"}
 
 
 @dataclass(frozen=True)
@@ -82,10 +84,10 @@ def _canonical(value):
 
 def compile_shared(file: Path, display: str, shared_validator, compiler_for) -> Shared:
     """compiler_for(ctx, doc): a compiler whose _parameter/_table/_map build one item."""
-    from .compiler import _Ctx
+    from .context import Ctx
     raw = Path(file).read_bytes()
     src = load_yaml(raw, display)
-    ctx = _Ctx(src)
+    ctx = Ctx(src)
     if not isinstance(src.data, dict):
         raise RuleError(src.diag((), "a shared file is a mapping (title, source, parameters, tables, maps)"))
     for path, message, at_key in schemacheck.explain(shared_validator, src.data):
@@ -109,10 +111,10 @@ def compile_shared(file: Path, display: str, shared_validator, compiler_for) -> 
                 merged = {**static, **{k: v for k, v in dated.items() if k in ("source", "assumed", "note")}}
                 if kind == "parameters":
                     obj = c._parameter(name, {**merged, "value": dated["value"]}, at, value_at=at + ("value",))
-                elif kind == "tables":
-                    obj = c._table(name, {**merged, "rows": dated["rows"]}, at)
+                elif kind == "tiers":
+                    obj = read_tiers(name, {**merged, "rows": dated["rows"]}, at, src, ctx.errors)
                 else:
-                    obj = c._map(name, {**merged, "entries": dated["entries"]}, at)
+                    obj = read_table(name, {**merged, "rows": dated["rows"]}, at, src, ctx.errors)
                 canonical = json.dumps({"file": Path(file).stem, "kind": kind, "name": name, "definition": static,
                                         "value": dated}, sort_keys=True, default=_canonical,
                                        ensure_ascii=False).encode("utf-8")

@@ -41,17 +41,19 @@ class Inferred:
     nonnull_if_false: frozenset = frozenset()
 
 
-def infer(tree, text: str, lookup, owner: str, guards=None) -> Inferred:
+def infer(tree, text: str, lookup, owner: str, guards=None, call=None, narrowed=frozenset()) -> Inferred:
     """The type of an expression (its rewritten AST and text). lookup(name) -> Binding or
-    None; guards: key -> (keys non-null when it is true, when it is false)."""
-    checker = _Checker(text, lookup, owner, guards or {})
-    t = checker.infer(tree, frozenset())
+    None; guards: key -> (keys non-null when it is true, when it is false); call(name,
+    argument types) -> (type, problems) types a call of a table or tiers; narrowed: keys
+    known not to be null here."""
+    checker = _Checker(text, lookup, owner, guards or {}, call)
+    t = checker.infer(tree, frozenset(narrowed))
     return Inferred(t, checker.errors, checker.nonnull(tree, True), checker.nonnull(tree, False))
 
 
 class _Checker:
-    def __init__(self, text, lookup, owner, guards):
-        self.text, self.lookup, self.owner, self.guards = text, lookup, owner, guards
+    def __init__(self, text, lookup, owner, guards, call=None):
+        self.text, self.lookup, self.owner, self.guards, self.call = text, lookup, owner, guards, call
         self.errors: list = []
 
     def error(self, node, message):
@@ -252,6 +254,13 @@ class _Checker:
     def _Call(self, node, narrowed):
         name = node.func.id
         args = [self.infer(a, narrowed) for a in node.args]
+        if name not in SIGNATURES:   # a table or tiers of the rule file
+            if self.call is None:
+                return T.ANY
+            t, problems = self.call(name, args)
+            for problem in problems:
+                self.error(node, f"{name}(): {problem}")
+            return t
         signatures = [_signature(s) for s in SIGNATURES[name]]
         fitting = [s for s in signatures if s.fits(len(args))]
         if not fitting:

@@ -13,13 +13,12 @@ rules load, and every misuse is an error with file:line:col, all of them in one 
 """
 from __future__ import annotations
 
-import re
-import string
 from decimal import Decimal
 
 from ..check import schema as schemacheck
 from .. import types as T
-from ..errors import did_you_mean
+from ..kinds import table as table_kind
+from ..kinds import tiers as tiers_kind
 from .typecheck import Binding, infer
 
 
@@ -107,12 +106,10 @@ def _with_default(c, name, t: T.Type, default, at):
     return T.required(t), default
 
 
-def key_type(c, facts_base, field: str, calendar: bool) -> T.Type:
+def key_type(c, facts_base, field: str) -> T.Type:
     """The type of a collection's key field (an id, a date)."""
     node = schemacheck.node_at(c.facts_schema, facts_base + (field,)) if c.facts_schema else None
     found = schemacheck.value_type(node, c.facts_schema) if node is not None else None
-    if calendar:
-        return T.DATE
     return T.required(found) if found is not None else T.TEXT
 
 
@@ -158,12 +155,14 @@ class Types:
             return self.binding(ref if ref is not None else self.c._resolve(scope, name))
         return find
 
-    def expression(self, scope, expr, raw, path, owner: str, offset: int = 0) -> T.Type:
+    def expression(self, scope, expr, raw, path, owner: str, offset: int = 0, narrowed=frozenset()) -> T.Type:
         """Infer an expression's type, reporting every problem at its column (offset: where
-        the expression starts inside the scalar, for a filter's condition)."""
+        the expression starts inside the scalar, for a filter's condition or a message's
+        field; narrowed: the names known not to be null there)."""
         if expr is None:
             return T.ANY
-        got = infer(expr.tree, expr.text, self.lookup(scope, expr), owner, self.guards)
+        got = infer(expr.tree, expr.text, self.lookup(scope, expr), owner, self.guards, self.caller(scope, owner),
+                    narrowed)
         lead = len(str(raw)) - len(str(raw).lstrip()) + offset
         for col, message in got.errors:
             self.c.ctx.errors.append(self.c.ctx.diag_at(path, col + lead, message))
@@ -181,221 +180,29 @@ class Types:
 
     last = None
 
-
-# -- formulas -------------------------------------------------------------------------------------
-
-def _part_source(spec, at, label):
-    if label == "expr":
-        return (spec, at) if isinstance(spec, str) else (spec["expr"], at + ("expr",))
-    if label == "of":
-        return (spec["of"], at + ("of",)) if "tiers" in spec else (spec["bands"], at + ("bands",))
-    if label.startswith("at["):
-        i = int(label[3:-1])
-        return spec["at"][i], at + ("at", i)
-    if label == "on":
-        return spec["switch"], at + ("switch",)
-    if label.startswith("case:"):
-        return spec["cases"][label[5:]], at + ("cases", label[5:])
-    return spec[label], at + (label,)
+    def caller(self, scope, owner):
+        """How a call of a table or tiers is typed in this scope: (type, problems at the call)."""
+        def call(name, arg_types):
+            base, _, output = name.partition(".")
+            if base in self.c.tiers:
+                return tiers_kind.type_call(self.c, scope, self.c.tiers[base], arg_types)
+            return table_kind.type_call(self.c, self, scope, self.c.tables[base], output or None, arg_types, owner)
+        return call
 
 
-def type_formulas(c, types: Types, plan) -> dict:
-    """Types every formula in dependency order. Returns {id(formula): new spec} for the
-    kinds whose data is typed here (map entries and switch cases keyed by typed value)."""
-    specs = {}
+# -- formulas, and the tables and tiers they call --------------------------------------------------
+
+def type_formulas(c, types: Types, plan):
+    """Types every formula in dependency order (a boolean formula that tests for null is a
+    guard: where it holds, what it tests is a value)."""
     for f in plan:
-        scope = c.scopes[f.scope]
         spec, at = c.formula_defs[(f.scope, f.name)]
-        owner = f"formula '{f.name}'"
-        parts = {}
-        for label, expr in f.parts:
-            raw, path = _part_source(spec, at, label)
-            parts[label] = (types.expression(scope, expr, raw, path, owner), path, getattr(types, "last", None))
-        t = _KIND_TYPES[f.kind](c, f, spec, at, parts, specs)
+        raw, path = (spec, at) if isinstance(spec, str) else (spec["expr"], at + ("expr",))
+        expr = f.parts[0][1] if f.parts else None
+        t = types.expression(c.scopes[f.scope], expr, raw, path, f"formula '{f.name}'")
         types.values[(f.scope, f.name)] = t
-        if f.kind == "expr" and t.kind == "boolean" and parts.get("expr") and parts["expr"][2] is not None:
-            got = parts["expr"][2]
-            types.guards[("value", f.scope, f.name)] = (got.nonnull_if_true, got.nonnull_if_false)
-    return specs
-
-
-def _expr_type(c, f, spec, at, parts, specs):
-    return parts["expr"][0] if "expr" in parts else T.ANY
-
-
-def _tiers_type(c, f, spec, at, parts, specs):
-    of, path, _ = parts.get("of", (T.ANY, at, None))
-    _need_number(c, of, path, f"formula '{f.name}' (tiers of {str(spec['of']).strip()})")
-    return T.DECIMAL
-
-
-def _need_number(c, t, path, what, nullable=False):
-    if t.kind == "any" or T.is_number(t) and (nullable or not t.optional):
-        return True
-    if T.is_number(t):
-        c.ctx.error(path, f"{what} needs a number, but the value can be null ({T.show(t)})")
-    else:
-        c.ctx.error(path, f"{what} needs a number, not {T.show(t)}")
-    return False
-
-
-def _map_type(c, f, spec, at, parts, specs):
-    table = f.spec
-    if table is None:
-        return T.ANY
-    keys = [parts[f"at[{i}]"][0] if f"at[{i}]" in parts else T.ANY for i in range(len(table.keys))]
-    typed, value = typed_map(c, table, keys, f.name)
-    specs[id(f)] = {"map": table, "entries": typed}
-    return value if value is not None else T.ANY
-
-
-def typed_map(c, table, keys, user: str):
-    """A map's entries keyed by typed values (the types of the expressions that look them up),
-    checked: every key is a value its type can take, and, without `missing`, every value the
-    key types can take has an entry. Returns (typed entries, the value type)."""
-    src = _Reporter(c, table.source)
-    for i, kt in enumerate(keys):
-        if kt.kind in ("list", "map", "null"):
-            c.ctx.error(table.at + ("keys", i), f"map '{table.name}' key '{table.keys[i]}' is looked up by formula "
-                                                f"'{user}' with {T.show(kt)}, which cannot be a key")
-            return {}, T.ANY
-
-    leaves = []   # (path, type) of every entry's value: their kinds must agree
-
-    def convert(node, level, path):
-        if level == len(keys):
-            leaves.append((path, T.of_value(node)))
-            return node
-        out = {}
-        kt = T.required(keys[level])
-        for k, v in (node or {}).items():
-            try:
-                key = T.key_value(kt, str(k))
-            except ValueError as exc:
-                src.errors.append(src.diag(path + (k,), f"map '{table.name}' key '{table.keys[level]}': '{k}' is not "
-                                                        f"{exc} (formula '{user}' looks it up with {T.show(kt)})"
-                                                        + _close(k, kt), key=True))
-                continue
-            if key in out:
-                src.errors.append(src.diag(path + (k,), f"map '{table.name}': '{k}' is the same key as another entry "
-                                                        "at this level", key=True))
-                continue
-            out[key] = convert(v, level + 1, path + (k,))
-        if not table.has_missing and keys[level].kind != "any":
-            values = T.finite_values(keys[level])
-            if values is None:
-                src.errors.append(src.diag(table.at + ("keys", level), f"map '{table.name}' has no 'missing' value, and "
-                                           f"'{table.keys[level]}' ({T.show(keys[level])}, as formula '{user}' looks it "
-                                           "up) can be a value it has no entry for; add 'missing:' (the value to use "
-                                           "then)", key=True))
-            else:
-                absent = [v for v in values if v not in out]
-                if absent:
-                    shown = ", ".join("null" if v is None else T.shown_value(v) for v in absent)
-                    src.errors.append(src.diag(path, f"map '{table.name}' has no entry for {table.keys[level]} {shown} "
-                                                     "and no 'missing' value"))
-        return out
-
-    typed = convert(table.entries, 0, table.at + ("entries",))
-    value_type = _agreed(leaves, table, src)
-    if table.has_missing:
-        joined = T.join(value_type, T.of_value(table.missing))
-        if joined is None:
-            src.errors.append(src.diag(table.at + ("missing",), f"map '{table.name}': missing is "
-                                       f"{T.show(T.of_value(table.missing))}, the entries are {T.show(value_type)}"))
-        else:
-            value_type = joined
-    return typed, (T.ANY if value_type.kind == "nothing" else value_type)
-
-
-def _agreed(leaves, table, src) -> T.Type:
-    """The type of a map's values; an entry of another kind than most is the one reported."""
-    def kind(t):
-        return "number" if t.kind in ("decimal", "integer") else t.kind
-    counts: dict = {}
-    for _path, t in leaves:
-        if t.kind not in ("null", "nothing"):
-            counts[kind(t)] = counts.get(kind(t), 0) + 1
-    usual = max(counts, key=lambda k: (counts[k], -list(counts).index(k))) if counts else None
-    value_type = T.NOTHING
-    for path, t in leaves:
-        joined = T.join(value_type, t) if usual is None or t.kind in ("null", "nothing") or kind(t) == usual else None
-        if joined is None:
-            others = "numbers" if usual == "number" else usual
-            src.errors.append(src.diag(path, f"map '{table.name}': this entry is {T.show(t)}, the others are {others}"))
-        else:
-            value_type = joined
-    return value_type
-
-
-class _Reporter:
-    """Errors in the file a map is written in (a shared file's map is typed by each policy
-    that uses it), collected with this file's errors."""
-
-    def __init__(self, c, source):
-        self.errors, self.source = c.ctx.errors, source or c.ctx.src
-
-    def diag(self, path, message, key=False):
-        return self.source.diag(path, message, key)
-
-
-def _close(text, t: T.Type) -> str:
-    if t.kind == "text" and t.values:
-        return did_you_mean(text, sorted(t.values))
-    return ""
-
-
-def _switch_type(c, f, spec, at, parts, specs):
-    on, on_path, _ = parts.get("on", (T.ANY, at, None))
-    cases = {}
-    result = T.NOTHING
-    for label, (t, path, _) in parts.items():
-        if label.startswith("case:"):
-            text = label[5:]
-            try:
-                value = T.key_value(T.required(on), text) if on.kind not in ("list", "map") else None
-            except ValueError as exc:
-                c.ctx.error(path, f"formula '{f.name}': case '{text}' is not {exc} (the switch is on "
-                                  f"{T.show(on)}){_close(text, T.required(on))}", key=True)
-                continue
-            if value in cases:
-                c.ctx.error(path, f"formula '{f.name}': case '{text}' is the same value as another case", key=True)
-                continue
-            cases[value] = label
-        if label.startswith("case:") or label == "default":
-            joined = T.join(result, t)
-            if joined is None:
-                c.ctx.error(path, f"formula '{f.name}': this case gives {T.show(t)}, the others {T.show(result)}")
-            else:
-                result = joined
-    if "default" not in parts:
-        values = T.finite_values(on)
-        if values is None and on.kind != "any":
-            c.ctx.error(on_path, f"formula '{f.name}' switches on {T.show(on)} without a default, and that can be a "
-                                 "value with no case: add 'default:'")
-        elif values is not None and [v for v in values if v not in cases]:
-            shown = ", ".join("null" if v is None else T.shown_value(v) for v in values if v not in cases)
-            c.ctx.error(at + ("cases",), f"formula '{f.name}' has no case for {shown} and no default")
-    specs[id(f)] = {"cases": cases}
-    return T.ANY if result.kind == "nothing" else result
-
-
-def _bands_type(c, f, spec, at, parts, specs):
-    of, path, _ = parts.get("of", (T.ANY, at, None))
-    nullable = f.spec["when_null"] is not None
-    if _need_number(c, of, path, f"formula '{f.name}' (bands of {str(spec['bands']).strip()})", nullable=True):
-        if (of.optional or of.kind == "null") and not nullable:
-            c.ctx.error(path, f"formula '{f.name}': {str(spec['bands']).strip()} can be null ({T.show(of)}) and no "
-                              "band is named for null: add 'when_null:'")
-    if "previous" in parts:
-        prev, ppath, _ = parts["previous"]
-        if prev.kind not in ("text", "any", "null"):
-            c.ctx.error(ppath, f"formula '{f.name}': previous must be text (a band's name), not {T.show(prev)}")
-    return T.text_of(*(b.name for b in f.spec["bands"]))
-
-
-_KIND_TYPES = {"expr": _expr_type, "tiers": _tiers_type, "map": _map_type, "switch": _switch_type,
-               "bands": _bands_type}
+        if t.kind == "boolean" and types.last is not None:
+            types.guards[("value", f.scope, f.name)] = (types.last.nonnull_if_true, types.last.nonnull_if_false)
 
 
 # -- conditions, messages, result, as_of ------------------------------------------------------------
@@ -410,7 +217,7 @@ def type_condition(c, types: Types, cond, spec, at):
         c.ctx.error(at + ("when",), f"condition {cond.code}: 'when' must be true or false, not {T.show(t)}")
     # a message is written only when `when` is true: what that proves non-null is a value there
     proven = types.last.nonnull_if_true if types.last is not None else frozenset()
-    message_types(c, types, scope, spec["message"], at + ("message",), proven)
+    message_types(c, types, cond, at + ("message",), proven)
     if cond.item is not None:
         it = types.binding(cond.item).type
         if it.kind in ("list", "map"):
@@ -420,29 +227,29 @@ def type_condition(c, types: Types, cond, spec, at):
 _SAMPLES = {"decimal": Decimal("-1234.5678"), "integer": -1234}
 
 
-def message_types(c, types: Types, scope, template: str, at, proven=frozenset()):
-    """A format spec ({x:,.2f}) only on a number that cannot be null, and one that formats it."""
-    try:
-        parts = list(string.Formatter().parse(template))
-    except ValueError:
-        return   # reported by the compiler
-    for _, field, spec, conversion in parts:
-        if field is None or not spec or not re.fullmatch(r"[a-z_][a-z0-9_]*", field) or conversion:
+def message_types(c, types: Types, cond, at, proven=frozenset()):
+    """Each {field} of a message is an expression of the condition's scope; a format spec
+    ({x:,.2f}) only on a number that cannot be null, and one that formats it."""
+    scope, message = c.scopes[cond.scope], c.ctx.src.data_at(at)
+    for text, expr, _refs, spec in cond.message_fields:
+        col = _field_column(message, text)
+        t = types.expression(scope, expr, text, at, f"condition {cond.code}", offset=col, narrowed=proven)
+        if not spec or t.kind == "any":
             continue
-        b = types.binding(c._resolve(scope, field))
-        if b is None or b.type.kind == "any":
-            continue
-        if b.key in proven:
-            b = Binding(b.key, T.required(b.type), b.shown)
-        if not T.is_number(b.type) or b.type.optional:
-            c.ctx.error(at, f"'{{{field}:{spec}}}' formats a number, but {b.shown} "
-                            + ("can be null" if T.is_number(b.type) else "is not one")
-                            + f"; write {{{field}}}")
+        shown = f"'{text.strip()}' ({T.show(t)})"
+        if not T.is_number(t) or t.optional:
+            c.ctx.error(at, f"'{{{text}:{spec}}}' formats a number, but {shown} "
+                            + ("can be null" if T.is_number(t) else "is not one") + f"; write {{{text}}}")
             continue
         try:
-            format(_SAMPLES[b.type.kind], spec)
+            format(_SAMPLES[t.kind], spec)
         except (ValueError, KeyError):
-            c.ctx.error(at, f"'{{{field}:{spec}}}': '{spec}' is not a format for {T.show(b.type)} such as ',.2f'")
+            c.ctx.error(at, f"'{{{text}:{spec}}}': '{spec}' is not a format for {T.show(t)} such as ',.2f'")
+
+
+def _field_column(message, text) -> int:
+    at = str(message or "").find("{" + text)
+    return at + 1 if at >= 0 else 0
 
 
 def type_result(c, types: Types, fields, spec, at, scope):

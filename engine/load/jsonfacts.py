@@ -163,7 +163,7 @@ def clean(data, name: str):
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:
-                errors.append(_at(name, path, f"text that is not valid Unicode "
+                errors.append(_at(name, path, "text that is not valid Unicode "
                                                "(a lone surrogate such as \\ud800)"))
                 return None
             if _PLAIN.match(value):   # a decimal written as a string: the same limits

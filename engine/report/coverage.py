@@ -1,5 +1,6 @@
-"""What the YAML cases reach: formulas, tier rows, bands, switch cases and conditions,
-per policy version, from the traces of the cases' decisions."""
+"""What the YAML cases reach: formulas, the rows of tables and tiers, and conditions, per
+policy version, from the cases' decisions (a table's rows are counted wherever it is
+called from: formulas, conditions, messages)."""
 from __future__ import annotations
 
 import re
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field
 
 from ..run.cases import Outcome
 from ..compile.model import Version
+from ..kinds import SECTIONS
 
 
 def _scope_of(label: str) -> str:
@@ -20,18 +22,12 @@ class Coverage:
     reached: set = field(default_factory=set)
 
     def targets(self) -> list[tuple[str, str]]:
-        """(kind, name) of everything a case could reach in this version."""
-        out = []
-        for f in self.version.plan:
-            name = f"{f.scope}.{f.name}" if f.scope else f.name
-            out.append(("formula", name))
-            if f.kind == "tiers" and f.spec["table"]:
-                out += [("tier row", f"{f.spec['table'].name} row {i + 1} (from {r.low})")
-                        for i, r in enumerate(f.spec["table"].rows)]
-            if f.kind == "bands":
-                out += [("band", f"{name} = {b.name}") for b in f.spec["bands"]]
-            if f.kind == "switch":
-                out += [("switch case", f"{name}: {label[5:]}") for label, _ in f.parts if label.startswith("case:")]
+        """(kind, name) of everything a case could reach in this version: formulas, the rows
+        of its tables and tiers (as each construct lists them), conditions."""
+        out = [("formula", f"{f.scope}.{f.name}" if f.scope else f.name) for f in self.version.plan]
+        for section, kind in SECTIONS.items():
+            for obj in getattr(self.version, section).values():
+                out += [(what, label) for what, label, _key in kind.targets(obj)]
         out += [("condition", f"{c.code}" + (f" ({c.scope})" if c.scope else "")) for c in self.version.conditions]
         return out
 
@@ -41,16 +37,10 @@ class Coverage:
             return
         for entry in d.trace:
             scope = _scope_of(entry.get("item", "")) if entry.get("item") else ""
-            name = f"{scope}.{entry['name']}" if scope else entry["name"]
-            self.reached.add(("formula", name))
-            if "rows" in entry:
-                for i, row in enumerate(entry["rows"]):
-                    if row.get("applies") or row.get("portion", 0) > 0:
-                        self.reached.add(("tier row", f"{entry['tiers']} row {i + 1} (from {row['from']})"))
-            if "bands" in entry:
-                self.reached.add(("band", f"{name} = {entry['value']}"))
-            if "case" in entry and "switch" in entry:
-                self.reached.add(("switch case", f"{name}: {entry['case']}"))
+            self.reached.add(("formula", f"{scope}.{entry['name']}" if scope else entry["name"]))
+        for section, kind in SECTIONS.items():   # the rows the decision used, whoever called them
+            for obj in getattr(self.version, section).values():
+                self.reached.update((what, label) for what, label, key in kind.targets(obj) if key in d.reached)
         for index in d.raised:
             c = self.version.conditions[index]
             self.reached.add(("condition", f"{c.code}" + (f" ({c.scope})" if c.scope else "")))

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from ..compile.model import Version
+from ..kinds import kind_of_call
 from ..run.versions import fmt_ts
 
 
@@ -48,6 +49,7 @@ class Decision:
     raw_trace: list
     warnings: list
     raised: tuple = ()     # indexes of the version's conditions this decision raised (for coverage)
+    reached: frozenset = frozenset()   # (table or tiers, row number) this decision used (for coverage)
 
     @cached_property
     def trace(self) -> list[dict]:
@@ -142,18 +144,8 @@ def render_text(d: Decision) -> str:
 
 
 def _definition(entry) -> str:
-    """How a traced value was defined, in one phrase."""
-    if "expr" in entry:
-        return entry["expr"]
-    if "tiers" in entry:
-        return f"table {entry['tiers']} ({entry['method']}) of {entry['of']}"
-    if "map" in entry:
-        return f"map {entry['map']}"
-    if "switch" in entry:
-        return "a switch"
-    if "bands" in entry:
-        return f"bands {' < '.join(entry['bands'])}"
-    return "?"
+    """How a traced value was defined, in one phrase: its expression."""
+    return entry.get("expr", "?")
 
 
 def _summary(values) -> str:
@@ -170,28 +162,7 @@ def _summary(values) -> str:
 def _entry_lines(entry) -> list[str]:
     name = f"{entry['item']}.{entry['name']}" if entry.get("item") else entry["name"]
     where = ", ".join(f"{k} = {num(v)}" for k, v in entry.get("inputs", {}).items())
-    if "tiers" in entry:
-        lines = [f"  {name} = {num(entry['value'])}: table {entry['tiers']} ({entry['method']}) of {entry['of']}"
-                 + (f"  [{where}]" if where else "")]
-        for row in entry["rows"]:
-            band = f"{num(row['from'])} to {num(row['to']) if row['to'] is not None else 'and above'}"
-            if "portion" in row:
-                lines.append(f"      {band} at {num(row['value'])}: {num(row['portion'])} x {num(row['value'])} "
-                             f"= {num(row['amount'])}")
-            else:
-                lines.append(f"      {band}: {num(row['value'])}")
-        return lines
-    tail = f"  [{where}]" if where else ""
-    if "expr" in entry:
-        return [f"  {name} = {num(entry['value'])} = {entry['expr']}{tail}"]
-    if "map" in entry:
-        at = ", ".join(num(k) for k in entry["at"])
-        missing = " (no entry: the map's missing value)" if entry.get("missing") else ""
-        return [f"  {name} = {num(entry['value'])}: {entry['map']}[{at}]{missing}{tail}"]
-    if "switch" in entry:
-        return [f"  {name} = {num(entry['value'])}: case {entry['case']} of switch on {num(entry['switch'])}{tail}"]
-    if "bands" in entry:
-        prev = f", previously {entry['previous']}" if entry.get("previous") is not None else ""
-        return [f"  {name} = {entry['value']}: bands {' < '.join(entry['bands'])} of {num(entry['of'])}{prev}: "
-                f"{entry['why']}{tail}"]
-    return [f"  {name} = {num(entry['value'])}{tail}"]
+    lines = [f"  {name} = {num(entry['value'])} = {entry['expr']}" + (f"  [{where}]" if where else "")]
+    for call in entry.get("calls", ()):   # the tables and tiers it called: which rows applied
+        lines += [f"      {line}" for line in kind_of_call(call).explain(call)]
+    return lines

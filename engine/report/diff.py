@@ -13,6 +13,8 @@ from .decision import num, to_plain
 from .document import Doc
 from ..errors import Diagnostic, PolicyError, RuleError
 from ..compile.model import Version
+from ..kinds import table as table_kind
+from ..kinds import tiers as tiers_kind
 from .render import describe
 from ..run.ruleset import RuleSet, _display
 from .svgchart import line_chart
@@ -41,25 +43,12 @@ def _params(v: Version) -> dict:
             for p in v.parameters.values()}
 
 
+def _tiers(v: Version) -> dict:
+    return {k: x for t in v.tiers.values() for k, x in tiers_kind.diff_entries(t).items()}
+
+
 def _tables(v: Version) -> dict:
-    return {t.name: _with_meta("; ".join(f"[{num(r.low)}, {num(r.high) if r.high is not None else '∞'}) {num(r.value)}"
-                                         for r in t.rows), unit=t.unit, source=t.source, assumed=t.assumed)
-            for t in v.tables.values()}
-
-
-def _maps(v: Version) -> dict:
-    out = {}
-    for m in v.maps.values():
-        def walk(node, prefix):
-            for k, val in node.items():
-                if isinstance(val, dict):
-                    walk(val, prefix + (k,))
-                else:
-                    out[f"{m.name}[{', '.join(prefix + (k,))}]"] = num(val) if not isinstance(val, tuple) else ", ".join(val)
-        walk(m.entries, ())
-        if m.unit or m.origin or m.assumed:
-            out[f"{m.name} (notes)"] = _with_meta("", unit=m.unit, source=m.origin, assumed=m.assumed).strip()
-    return out
+    return {k: x for t in v.tables.values() for k, x in table_kind.diff_entries(t).items()}
 
 
 def _formulas(v: Version) -> dict:
@@ -100,7 +89,7 @@ def _meta(v: Version) -> dict:
 
 def data_diff(old: Version, new: Version) -> list[Change]:
     changes = []
-    for what, get in (("version", _meta), ("parameter", _params), ("table", _tables), ("map", _maps),
+    for what, get in (("version", _meta), ("parameter", _params), ("tiers", _tiers), ("table", _tables),
                       ("formula", _formulas), ("condition", _conditions), ("result", _result)):
         a, b = get(old), get(new)
         for name in list(a) + [k for k in b if k not in a]:

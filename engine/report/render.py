@@ -4,36 +4,12 @@ from __future__ import annotations
 from .decision import num
 from .document import Doc
 from ..compile.model import Formula, Version
+from ..kinds import SECTIONS
 from ..run.versions import fmt_ts
 
 
 def describe(f: Formula) -> str:
-    """A formula in words and symbols, one line."""
-    parts = dict(f.parts)
-    if f.kind == "expr":
-        return f.text
-    if f.kind == "tiers":
-        return f"table {f.spec['table'].name if f.spec['table'] else '?'} ({f.spec['method']}) of {f.text}"
-    if f.kind == "map":
-        return f"map {f.text}"
-    if f.kind == "switch":
-        cases = [f"{label[5:]} → {expr.text}" for label, expr in f.parts if label.startswith("case:")]
-        if "default" in parts:
-            cases.append(f"otherwise → {parts['default'].text}")
-        return f"by {parts['on'].text}: " + "; ".join(cases)
-    if f.kind == "bands":
-        bands = []
-        for b in f.spec["bands"]:
-            text = b.name if b.low is None else f"{b.name} from {num(b.low)}"
-            if b.stay_until_below is not None:
-                text += f", held until below {num(b.stay_until_below)}"
-            bands.append(text)
-        extra = ""
-        if f.spec["has_previous"]:
-            extra += f"; previous band: {parts['previous'].text}"
-        if f.spec["when_null"]:
-            extra += f"; null → {f.spec['when_null']}"
-        return f"bands of {f.text}: " + "; ".join(bands) + extra
+    """A formula in one line: its expression."""
     return f.text
 
 
@@ -46,14 +22,6 @@ def _value(v) -> str:
     if isinstance(v, (list, tuple)):
         return ", ".join(str(x) for x in v) or "(none)"
     return num(v)
-
-
-def _map_rows(entries, prefix=()):
-    for key, value in entries.items():
-        if isinstance(value, dict):
-            yield from _map_rows(value, prefix + (key,))
-        else:
-            yield list(prefix + (key,)) + [_value(value)]
 
 
 def render(v: Version) -> Doc:
@@ -83,23 +51,9 @@ def render(v: Version) -> Doc:
             rows.append([p.name, _value(p.value), p.unit or "", p.assumed and f"assumed: {p.assumed}" or p.source or ""])
             flags.append(bool(p.assumed))
         doc.table(["name", "value", "unit", "source"], rows, flags)
-    for t in v.tables.values():
-        doc.h(2, f"Table {t.name}" + (f": {t.description}" if t.description else ""))
-        if t.unit or t.source:
-            doc.p("; ".join(x for x in (t.unit and f"unit: {t.unit}", t.source and f"source: {t.source}") if x))
-        if t.assumed:
-            doc.p(t.assumed, flag=True)
-        doc.table(["from", "to (not included)", "value"],
-                  [[num(r.low), num(r.high) if r.high is not None else "and above", num(r.value)] for r in t.rows])
-    for m in v.maps.values():
-        doc.h(2, f"Map {m.name}" + (f": {m.description}" if m.description else ""))
-        if m.unit or m.origin:
-            doc.p("; ".join(x for x in (m.unit and f"unit: {m.unit}", m.origin and f"source: {m.origin}") if x))
-        if m.assumed:
-            doc.p(m.assumed, flag=True)
-        doc.table(list(m.keys) + ["value"], list(_map_rows(m.entries)))
-        if m.has_missing:
-            doc.p(f"No entry: {_value(m.missing)}" + (" (with a warning)" if m.warn_missing else ""))
+    for section, kind in SECTIONS.items():   # tiers, then decision tables: each as its construct shows it
+        for obj in getattr(v, section).values():
+            kind.render(doc, obj)
 
     if v.dated:
         doc.h(1, "Shared data, by date")
@@ -110,10 +64,8 @@ def render(v: Version) -> Doc:
         for item in v.dated:
             for dv in item.values:
                 o = dv.obj
-                shown = _value(o.value) if item.kind == "parameters" else f"{len(list(_map_rows(o.entries)))} entries" \
-                    if item.kind == "maps" else f"{len(o.rows)} rows"
-                note = o.assumed and f"assumed: {o.assumed}" or (o.source if item.kind == "parameters" else
-                                                                   getattr(o, "origin", None) or o.source) or ""
+                shown = _value(o.value) if item.kind == "parameters" else f"{len(o.rows)} rows"
+                note = o.assumed and f"assumed: {o.assumed}" or (o.source if item.kind == "parameters" else o.origin) or ""
                 rows.append([f"{item.name} ({item.path})", str(dv.effective_from), fmt_ts(dv.published), shown, note or ""])
                 flags.append(bool(o.assumed))
         doc.table(["item", "from", "published", "value", "source"], rows, flags)
@@ -128,14 +80,14 @@ def render(v: Version) -> Doc:
             rows.append([inp.name, where + ".".join(inp.path), str(inp.type),
                          "" if not inp.has_default else _value(inp.default)])
     doc.table(["name", "facts path", "type", "default"], rows)
-    collections = [f"{s.qualified}: one item per {'calendar day of ' + s.calendar if s.calendar else 'entry of ' + '.'.join(s.path) if s.entries else 'element of ' + '.'.join(s.path)}"
+    collections = [f"{s.qualified}: one item per {'entry of ' + '.'.join(s.path) if s.entries else 'element of ' + '.'.join(s.path)}"
                    + (f", keyed by {s.key}" if s.key else "") for s in v.scopes.values() if s.qualified]
     if collections:
         doc.p("Collections (evaluated per item):")
         doc.ul(collections)
 
     doc.h(1, "Formulas (in the order they are evaluated)")
-    doc.table(["name", "per item of", "definition", "notes"],
+    doc.table(["name", "per item of", "expression", "notes"],
               [[f.name, f.scope or "", describe(f), meta_text(f.meta)] for f in v.plan],
               [bool(dict(f.meta).get("assumed")) for f in v.plan])
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import decimal
 import os
-import string
 import time
 from decimal import Decimal
 
@@ -12,8 +11,9 @@ from ..check import schema as schemacheck
 from ..errors import Diagnostic, EvaluationError, FactsError, MissingKey
 from ..compile.expressions import evaluation_error
 from .items import Item
-from ..compile.legacy_kinds import KINDS
 from ..compile.model import Formula, Ref, ResultField, Version
+from ..kinds import CALLABLE_KINDS
+from ..kinds.calls import Recording
 
 # Intermediates keep 60 significant digits: sums and products of facts (at most 40
 # digits each) are exact, a division is the only rounding before the output. Rounding
@@ -70,20 +70,30 @@ def _deep(via, target, keep):
     return get
 
 
-def prepare(plan, conditions, params):
+def prepare(plan, conditions, params, call_sites=None):
     """Per formula and condition, once per version: its readers (name -> item -> value, for
-    the trace) and its parts bound to them (item -> value, for evaluation)."""
+    the trace) and its parts bound to them (item -> value, for evaluation), with the tables
+    and tiers it calls bound for its scope (call_sites: (scope, name) -> how it is called)."""
+    def compile_expression(expression, refs):
+        return expression.bind(dict(readers(refs, params)))
+
+    callables: dict = {}
+    for (scope, name), site in (call_sites or {}).items():
+        callables.setdefault(scope, {})[name] = CALLABLE_KINDS[site["kind"]].bind(site, compile_expression)
     readers_of, bound = {}, {}
     for f in plan:
         names_of = readers(f.refs, params)
         readers_of[id(f)] = names_of
         getters = dict(names_of)
-        bound[id(f)] = {label: expr.bind(getters) for label, expr in f.parts}
+        bound[id(f)] = {label: expr.bind(getters, callables.get(f.scope)) for label, expr in f.parts}
     for c in conditions:
         if c.when is not None:
             names_of = readers(c.refs, params)
             readers_of[id(c)] = names_of
-            bound[id(c)] = c.when.bind(dict(names_of))
+            when = c.when.bind(dict(names_of), callables.get(c.scope))
+            fields = tuple((text, e.bind(dict(readers(refs, params)), callables.get(c.scope)), spec)
+                           for text, e, refs, spec in c.message_fields)
+            bound[id(c)] = (when, fields)
     return readers_of, bound
 
 
@@ -112,22 +122,37 @@ def _safe(get, item):
         return None
 
 
-def _run_formula(f: Formula, item: Item, parts: dict, names_of, trace, warnings):
+def _run_formula(f: Formula, item: Item, parts: dict, names_of, trace, warnings, reached):
     """Evaluate f for one item. The trace keeps (formula, item, value, details); its
-    entries, with the inputs read, are written only when someone reads the trace."""
-    if f.kind == "expr":   # the common case, without the kinds table's indirection
+    entries, with the inputs read, are written only when someone reads the trace. The
+    tables and tiers it calls say which rows they used (details, and `reached`)."""
+    expr = parts["expr"]
+    if not f.parts[0][1].calls:   # the common case
         try:
-            value = parts["expr"](item)
+            value = expr(item)
         except Exception as exc:
             raise _fail(f, item, exc, names_of) from None
         item.values[f.name] = value
         trace.append((f, item, value, None, names_of))
         return
+    try:
+        with Recording() as rec:
+            value = expr(item)
+    except Exception as exc:
+        raise _fail(f, item, exc, names_of) from None
+    _note(rec, item, warnings, reached)
+    item.values[f.name] = value
+    trace.append((f, item, value, {"calls": rec.calls}, names_of))
 
-    def part(label):
-        return parts[label](item)
 
-    def warn(code, message):
+def _note(rec, item, warnings, reached):
+    """What the calls of one evaluation used (table and tier rows), and the warnings they gave."""
+    for call in rec.calls:
+        if "table" in call:
+            reached.update((call["table"], n) for n in call["rows"])
+        else:
+            reached.update((call["tiers"], n) for n, row in enumerate(call["rows"], 1) if row["portion"] > 0)
+    for code, message in rec.warnings:
         w = {"code": code, "message": message}
         if item.path:
             w["path"] = schemacheck.json_path(item.path)
@@ -135,13 +160,6 @@ def _run_formula(f: Formula, item: Item, parts: dict, names_of, trace, warnings)
             w["path"] = item.label
         if w not in warnings:
             warnings.append(w)
-
-    try:
-        value, details = KINDS[f.kind](f, part, warn)
-    except Exception as exc:
-        raise _fail(f, item, exc, names_of) from None
-    item.values[f.name] = value
-    trace.append((f, item, value, details, names_of))
 
 
 def trace_entries(raw, order=None) -> list[dict]:
@@ -157,9 +175,8 @@ def trace_entries(raw, order=None) -> list[dict]:
         if item.label:
             entry["item"] = item.label
         entry["value"] = value
-        if details is None:
-            entry["expr"] = f.text
-        else:
+        entry["expr"] = f.text
+        if details is not None:
             entry.update(details)
         entry["inputs"] = names
         out.append(entry)
@@ -204,7 +221,7 @@ def run(version: Version, root: Item, items_by_scope: dict, warnings: list, dead
     trace: list = []   # (formula, item, value, details, readers): see trace_entries
     deadline = deadline or Deadline()
     violations, bad_facts, fired = [], [], []
-    computed = set()
+    computed, reached = set(), set()   # formulas done; (table or tiers, row) used
     with decimal.localcontext(CONTEXT):
         for step, what in version.schedule:
             if step == "formula":
@@ -213,32 +230,37 @@ def run(version: Version, root: Item, items_by_scope: dict, warnings: list, dead
                 f = what
                 names_of, parts = version.readers[id(f)], version.bound[id(f)]
                 for count, item in enumerate(items_by_scope.get(f.scope, ()), 1):
-                    _run_formula(f, item, parts, names_of, trace, warnings)
+                    _run_formula(f, item, parts, names_of, trace, warnings, reached)
                     if not count % 256:
                         deadline.check(f.where, f"at formula '{f.name}'")
                 deadline.check(f.where, f"at formula '{f.name}'")
                 computed.add((f.scope, f.name))
             elif version.condition_needs[what] <= computed:
-                _check(version, what, items_by_scope, params, deadline, violations, bad_facts, warnings, fired)
+                _check(version, what, items_by_scope, params, deadline, violations, bad_facts, warnings, fired,
+                       reached)
         if bad_facts:
             raise FactsError(bad_facts)
         for index, cond in enumerate(version.conditions):
             if cond.severity != "facts":
-                _check(version, index, items_by_scope, params, deadline, violations, bad_facts, warnings, fired)
+                _check(version, index, items_by_scope, params, deadline, violations, bad_facts, warnings, fired,
+                       reached)
         result = _result(version.result, root, params, violations)
-    return result, trace, warnings, tuple(dict.fromkeys(fired))
+    return result, trace, warnings, tuple(dict.fromkeys(fired)), reached
 
 
-def _check(version, index, items_by_scope, params, deadline, violations, bad_facts, warnings, fired):
+def _check(version, index, items_by_scope, params, deadline, violations, bad_facts, warnings, fired, reached):
     """One condition over the items of its scope: a violation, a warning or bad facts each
     time its `when` holds."""
     cond = version.conditions[index]
     scope = version.scopes[cond.scope]
-    when = version.bound[id(cond)]
+    when, fields = version.bound[id(cond)]
     deadline.check(cond.where, f"at condition {cond.code}")
     for item in items_by_scope.get(cond.scope, ()):
         try:
-            raised = when(item)
+            with Recording() as rec:
+                raised = when(item)
+                message = _message(cond, fields, item) if raised else ""
+            _note(rec, item, warnings, reached)
         except Exception as exc:
             if isinstance(exc, MissingKey):
                 raise FactsError(Diagnostic("", exc.diagnostics[0].message,
@@ -249,30 +271,50 @@ def _check(version, index, items_by_scope, params, deadline, violations, bad_fac
                                                          f"{exc.diagnostics[0].message}"), exc.reason) from None
         if not raised:
             continue
-        shown = {r.name: _read(r, item, params) for r in cond.message_refs}
-        try:
-            message = _MESSAGES.vformat(cond.message, (), shown)
-        except (ValueError, TypeError, KeyError) as exc:
-            raise EvaluationError(Diagnostic(cond.where, f"condition {cond.code}: its message cannot be "
-                                                         f"written: {exc}"), "type") from None
         if cond.item is not None:
             key = _read(cond.item, item, params)
         else:
             key = item.values.get(scope.key) if scope.key else None
         fired.append(index)
+        where = _where(cond, item)
         if cond.severity == "facts":
-            where = cond.path or (schemacheck.json_path(item.path) if item.path else "")
             bad_facts.append(Diagnostic("", message, where))
         elif cond.severity == "warning":
             w = {"code": cond.code, "message": message}
-            if item.path:
-                w["path"] = schemacheck.json_path(item.path)
+            if where:
+                w["path"] = where
             elif item.label:
                 w["path"] = item.label
             warnings.append(w)
         else:
             violations.append({"code": cond.code, "item": _plain(key) if key is not None else None,
                                "message": message})
+
+
+def _where(cond, item) -> str:
+    """The JSON path a condition's error or warning names: its `path` (within the item, under
+    for_each), else the item's own."""
+    base = schemacheck.json_path(item.path) if item.path else ""
+    if not cond.path:
+        return base
+    return f"{base}.{cond.path}" if cond.scope and base else cond.path
+
+
+def _message(cond, fields, item) -> str:
+    """The message with each {field} evaluated for the item and shown plainly, or by its
+    number format spec."""
+    out = []
+    for part in cond.message_parts:
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        _text, get, spec = fields[part]
+        value = get(item)
+        if spec and isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+            out.append(format(value, spec))
+        else:
+            out.append(str(_plain(value)) if value is not None else "null")
+    return "".join(out)
 
 
 def _round(value, rounding, key):
@@ -305,18 +347,6 @@ def _result(fields: tuple[ResultField, ...], item: Item, params, violations) -> 
         else:
             out[f.key] = not violations
     return out
-
-
-class _MessageFormatter(string.Formatter):
-    """Message templates: {name} shows a value plainly; {name:.2f} formats a number."""
-
-    def format_field(self, value, format_spec):
-        if format_spec and isinstance(value, (Decimal, int)) and not isinstance(value, bool):
-            return format(value, format_spec)
-        return str(_plain(value))
-
-
-_MESSAGES = _MessageFormatter()
 
 
 def _plain(value):

@@ -2,8 +2,6 @@
 entry) of every collection, each with its inputs read from the facts as their types."""
 from __future__ import annotations
 
-import calendar
-from datetime import date
 from decimal import Decimal
 
 from .. import types
@@ -22,7 +20,7 @@ class Item:
         self.parent = parent
         self.children: dict[str, list[Item]] = {}
         self.label = label
-        self.path = path            # JSON path in the facts (None for a day filled in by a calendar)
+        self.path = path            # JSON path in the facts
 
     def up(self, levels: int) -> "Item":
         item = self
@@ -150,19 +148,6 @@ def read_top_inputs(version: Version, facts, name: str, wanted) -> dict:
     return values
 
 
-def _ranges(days: list[date]) -> str:
-    """'2024-07-04 to 2024-07-06, 2024-07-09' for a sorted list of days."""
-    parts, start, prev = [], None, None
-    for d in days + [None]:
-        if start is not None and (d is None or (d - prev).days != 1):
-            parts.append(str(start) if start == prev else f"{start} to {prev}")
-            start = None
-        if d is not None and start is None:
-            start = d
-        prev = d
-    return ", ".join(parts)
-
-
 def build_items(version: Version, facts: dict, name: str):
     """The item tree for a version's scopes, with warnings. Raises FactsError."""
     errors: list[str] = []
@@ -205,8 +190,6 @@ def build_items(version: Version, facts: dict, name: str):
                 label = f"{child.name}[{values.get(child.key) if child.key else i}]"
                 new = Item(values, item, f"{item.label}.{label}" if item.label else label, epath)
                 out.append((new, element, epath))
-            if child.calendar:
-                out = _calendar(child, item, out, by_key, base, errors, warnings)
             item.children[cname] = [o[0] for o in out]
             items_by_scope.setdefault(child.qualified, []).extend(o[0] for o in out)
             for new, element, epath in out:
@@ -216,33 +199,3 @@ def build_items(version: Version, facts: dict, name: str):
     if errors:
         raise FactsError([_at(name, path, message) if path else Diagnostic(name, message) for path, message in errors])
     return root, items_by_scope, warnings
-
-
-def _calendar(child: Scope, parent: Item, given, by_key, base, errors, warnings):
-    """One item per calendar day of the month; days not given take the inputs' defaults."""
-    month = parent.lookup(child.calendar)
-    if month is None:
-        return given
-    year, mon = (int(x) for x in month.split("-"))
-    days = [date(year, mon, d) for d in range(1, calendar.monthrange(year, mon)[1] + 1)]
-    for new, _element, epath in given:
-        day = new.values.get(child.key)
-        if isinstance(day, date) and (day.year, day.month) != (year, mon):
-            errors.append((epath + (child.key,), f"{day} is outside the month {month}"))
-    out, missing = [], []
-    given_by_day = {g[0].values.get(child.key): g for g in given}
-    for day in days:
-        if day in given_by_day:
-            out.append(given_by_day[day])
-            continue
-        missing.append(day)
-        values = {inp.name: inp.default for inp in child.inputs.values()}
-        values[child.key] = day
-        label = f"{child.name}[{day}]"
-        out.append((Item(values, parent, f"{parent.label}.{label}" if parent.label else label, None), {}, None))
-    if missing:
-        defaults = ", ".join(f"{i.name} {i.default}" for i in child.inputs.values() if i.name != child.key)
-        warnings.append({"code": "MISSING_DAYS", "path": schemacheck.json_path(base),
-                         "message": f"{len(missing)} of {len(days)} days of {month} have no entry "
-                                    f"({_ranges(missing)}); they count as {defaults}"})
-    return out

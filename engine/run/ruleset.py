@@ -11,7 +11,7 @@ from ..load import jsonfacts
 from . import items as facts_items
 from ..check import schema as schemacheck
 from . import versions
-from ..compile.compiler import compile_file, compile_shared
+from ..compile.file import compile_file, compile_shared
 from ..compile.shared import Shared
 from ..report.decision import Decision
 from ..errors import Diagnostic, FactsError, PolicyError, RuleError, UsageError, did_you_mean
@@ -88,10 +88,10 @@ class RuleSet:
             as_of = _as_of_from(chosen, root.values) or known_at.date()
         chosen = chosen.for_dates(as_of, known_at)   # the shared values in effect for this decision
         try:
-            result, trace, warnings, raised = run(chosen, root, items, warnings, deadline)
+            result, trace, warnings, raised, reached = run(chosen, root, items, warnings, deadline)
         except FactsError as exc:   # found while evaluating: name the facts file too
             raise FactsError([Diagnostic(d.where or facts_name, d.message, d.path) for d in exc.diagnostics]) from None
-        return Decision(chosen, as_of, known_at, result, trace, warnings, raised)
+        return Decision(chosen, as_of, known_at, result, trace, warnings, raised, frozenset(reached))
 
     def _default_as_of(self, policy, all_versions, data, known_at, facts_name) -> date:
         """as_of from the facts, by the as_of_default of the newest version known at known_at."""

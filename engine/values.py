@@ -1,0 +1,67 @@
+"""The one value formatter: how a value is shown wherever a person reads it.
+
+Styles:
+- "plain": as in a message or the text explanation without grouping: 4360.00, true,
+  [a, b] (a list's items joined), null;
+- "readable": for documents and explanations: 4,360.00; 0.02; true; [a, b]; a long list
+  of numbers summed;
+- "rule": as written in a rule file: 0.5, true, "text" quoted, [a, b], null;
+- "found": a value found in facts, in an error message: JSON (text quoted), decimals plain,
+  long values cut;
+- "json": a JSON scalar: Decimals as plain text, dates ISO.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+
+def _number(value) -> bool:
+    return isinstance(value, (Decimal, int)) and not isinstance(value, bool)
+
+
+def show(value, style: str = "plain") -> str:
+    if style == "found":
+        if isinstance(value, Decimal):
+            return format(value, "f")
+        if isinstance(value, (dict, list, tuple)):
+            text = json.dumps(value, default=lambda v: format(v, "f") if isinstance(v, Decimal) else str(v))
+            return text if len(text) <= 60 else text[:57] + "..."
+        return json.dumps(value, default=str)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, Decimal):
+        plain = value.copy_abs() if value.is_zero() else value   # never -0
+        return format(plain, ",f" if style == "readable" else "f")
+    if isinstance(value, int):
+        return format(value, ",") if style == "readable" else str(value)
+    if isinstance(value, str):
+        return f'"{value}"' if style == "rule" else value
+    if isinstance(value, dict):
+        if style == "plain":   # a map in a message: its keys
+            return ", ".join(str(k) for k in value)
+        return "{" + ", ".join(f"{k} {show(v, style)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        if style == "plain":
+            return ", ".join(show(v, style) for v in value)
+        if style == "readable" and len(value) > 4 and all(_number(v) for v in value):
+            return f"[{len(value)} values, sum {show(sum(value, Decimal(0)), style)}]"
+        return "[" + ", ".join(show(v, style) for v in value) + "]"
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value)
+
+
+def json_scalar(value):
+    """Decimals as plain strings (never exponents, never -0), timestamps and dates as ISO
+    text; anything else as it is."""
+    if isinstance(value, Decimal):
+        return format(value.copy_abs() if value.is_zero() else value, "f")
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
