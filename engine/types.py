@@ -166,16 +166,9 @@ def of_value(value) -> Type:
 
 
 def shown_value(value) -> str:
-    """A rule-file value in a message: text quoted, numbers plain."""
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(shown_value(v) for v in value) + "]"
-    return "null" if value is None else str(value)
+    """A rule-file value in a message: text quoted, numbers plain (engine.values, rule style)."""
+    from .values import show as _show
+    return _show(value, "rule")
 
 
 def key_value(t: Type, text: str):

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..errors import did_you_mean
+from ..values import show as _show
 
 # jsonschema is imported when a validator is first used (to explain an error, or to check
 # a schema): a decision on valid facts never needs it, and the import costs ~70 ms.
@@ -162,13 +163,8 @@ def validator_for(schema: dict) -> LazyValidator:
 
 
 def show(value) -> str:
-    """A found value as a person reads it: JSON, Decimals in plain text."""
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, (dict, list)):
-        text = json.dumps(value, default=lambda v: format(v, "f") if isinstance(v, Decimal) else str(v))
-        return text if len(text) <= 60 else text[:57] + "..."
-    return json.dumps(value, default=str)
+    """A found value as a person reads it: JSON, Decimals in plain text (engine.values)."""
+    return _show(value, "found")
 
 
 def _expected(error) -> str:

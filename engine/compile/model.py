@@ -11,16 +11,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from ..values import show
 from .expressions import Expression
 
 
 def _shown(value) -> str:
-    """A rule value as it is written in a rule file: 0.5, true, [a, b]."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_shown(v) for v in value) + "]"
-    return format(value, "f") if isinstance(value, Decimal) else str(value)
+    """A rule value as a person reads it (engine.values)."""
+    return show(value, "readable")
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,7 @@ def _atoms(column: T.Type, tests: list):
             return None
         listed = sorted({v for t in tests for v in t.bounds()}, key=str)
         other = "\x00" if kind != "date" else None
-        return atoms + [(v, T.shown_value(v) if not isinstance(v, str) else f'"{v}"') for v in listed] + \
+        return atoms + [(v, show(v, "rule")) for v in listed] + \
             ([(other, "any other value")] if other is not None else [])
     if kind in ("decimal", "integer"):
         points = sorted({Decimal(v) for t in tests for v in t.bounds()})
@@ -166,12 +166,12 @@ def _atoms(column: T.Type, tests: list):
         out = []
         edges = [None] + points + [None]
         for i, p in enumerate(points):
-            out.append((p, format(p, "f")))
+            out.append((p, show(p, "rule")))
         for lo, hi in zip(edges, edges[1:]):   # the open stretches between the points
             rep = _between(lo, hi, kind == "integer")
             if rep is not None:
-                shown = ("below " + format(hi, "f") if lo is None else "above " + format(lo, "f") if hi is None
-                         else f"between {format(lo, 'f')} and {format(hi, 'f')}")
+                shown = ("below " + show(hi, "rule") if lo is None else "above " + show(lo, "rule") if hi is None
+                         else f"between {show(lo, 'rule')} and {show(hi, 'rule')}")
                 out.append((rep, shown))
         return atoms + sorted(out, key=lambda a: a[0])
     return None

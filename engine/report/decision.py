@@ -8,19 +8,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from ..compile.model import Version
+from ..values import json_scalar, show
 from ..kinds import kind_of_call
 from ..run.versions import fmt_ts
-
-
-def _scalar(value):
-    """Decimals as plain strings (never exponents), timestamps and dates as ISO text."""
-    if isinstance(value, Decimal):
-        return format(value.copy_abs() if value.is_zero() else value, "f")   # never '-0'
-    if isinstance(value, datetime):
-        return fmt_ts(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def to_plain(value):
@@ -29,12 +19,12 @@ def to_plain(value):
         return {str(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_plain(v) for v in value]
-    return _scalar(value)
+    return json_scalar(value)
 
 
 def _json_default(value):
     """The JSON encoder's hook for what it cannot write itself."""
-    plain = _scalar(value)
+    plain = json_scalar(value)
     if plain is value:
         raise TypeError(f"{type(value).__name__} is not JSON")
     return plain
@@ -81,20 +71,8 @@ class Decision:
 
 
 def num(value) -> str:
-    """A value as a person reads it: 4,360.00; 0.02; true; 2024-07."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (Decimal, int)):
-        return format(value, ",f") if isinstance(value, Decimal) else format(value, ",")
-    if value is None:
-        return "null"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} {num(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        if len(value) > 4 and all(isinstance(v, (Decimal, int)) and not isinstance(v, bool) for v in value):
-            return f"[{len(value)} values, sum {num(sum(value))}]"
-        return "[" + ", ".join(num(v) for v in value) + "]"
-    return str(value)
+    """A value as a person reads it (engine.values, readable)."""
+    return show(value, "readable")
 
 
 def _result_lines(result: dict, indent: str) -> list[str]:

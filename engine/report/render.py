@@ -1,7 +1,7 @@
 """`policy render`: a version as a document a reviewer reads beside its source."""
 from __future__ import annotations
 
-from .decision import num
+from ..values import show
 from .document import Doc
 from ..compile.model import Formula, Version
 from ..kinds import SECTIONS
@@ -19,9 +19,7 @@ def meta_text(meta, skip=()) -> str:
 
 
 def _value(v) -> str:
-    if isinstance(v, (list, tuple)):
-        return ", ".join(str(x) for x in v) or "(none)"
-    return num(v)
+    return "(none)" if isinstance(v, (list, tuple)) and not v else show(v, "readable")
 
 
 def render(v: Version) -> Doc:
@@ -103,7 +101,7 @@ def render(v: Version) -> Doc:
     def fields(fs, prefix=""):
         for f in fs:
             if f.kind == "value":
-                rows.append([prefix + f.key, f.ref.name if f.ref else "", f"{f.rounding.name}: {num(f.rounding.quantum)} "
+                rows.append([prefix + f.key, f.ref.name if f.ref else "", f"{f.rounding.name}: {show(f.rounding.quantum, 'readable')} "
                              f"{f.rounding.mode.removeprefix('ROUND_').lower()}" if f.rounding else ""])
             elif f.kind in ("each", "object"):
                 what = f"one per item of {f.scope}" if f.kind == "each" else (f"null unless {f.when.name}" if f.when else "")

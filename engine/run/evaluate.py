@@ -14,6 +14,7 @@ from .items import Item
 from ..compile.model import Formula, Ref, ResultField, Version
 from ..kinds import CALLABLE_KINDS
 from ..kinds.calls import Recording
+from ..values import json_scalar, show
 
 # Intermediates keep 60 significant digits: sums and products of facts (at most 40
 # digits each) are exact, a division is the only rounding before the output. Rounding
@@ -287,7 +288,7 @@ def _check(version, index, items_by_scope, params, deadline, violations, bad_fac
                 w["path"] = item.label
             warnings.append(w)
         else:
-            violations.append({"code": cond.code, "item": _plain(key) if key is not None else None,
+            violations.append({"code": cond.code, "item": json_scalar(key) if key is not None else None,
                                "message": message})
 
 
@@ -313,7 +314,7 @@ def _message(cond, fields, item) -> str:
         if spec and isinstance(value, (Decimal, int)) and not isinstance(value, bool):
             out.append(format(value, spec))
         else:
-            out.append(str(_plain(value)) if value is not None else "null")
+            out.append(show(value, "plain"))
     return "".join(out)
 
 
@@ -347,16 +348,3 @@ def _result(fields: tuple[ResultField, ...], item: Item, params, violations) -> 
         else:
             out[f.key] = not violations
     return out
-
-
-def _plain(value):
-    """A value inside a message: plain decimals, true/false, lists joined with commas."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(_plain(v)) for v in value)
-    if isinstance(value, dict):   # a map: its keys
-        return ", ".join(str(k) for k in value)
-    return str(value) if value is not None and not isinstance(value, (int, bool)) else value
