@@ -5,6 +5,8 @@ Styles:
   [a, b] (a list's items joined), null;
 - "readable": for documents and explanations: 4,360.00; 0.02; true; [a, b]; a long list
   of numbers summed;
+- "brief": readable, for the lines of an explanation: a number cut after 10 decimals
+  (16.4383561643…), a long list shown by its ends and its length;
 - "rule": as written in a rule file: 0.5, true, "text" quoted, [a, b], null;
 - "found": a value found in facts, in an error message: JSON (text quoted), decimals plain,
   long values cut;
@@ -15,6 +17,10 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timezone
 from decimal import Decimal
+
+
+_BRIEF_DECIMALS = 10
+_BRIEF_ITEMS = 6
 
 
 def _number(value) -> bool:
@@ -35,9 +41,13 @@ def show(value, style: str = "plain") -> str:
         return "null"
     if isinstance(value, Decimal):
         plain = value.copy_abs() if value.is_zero() else value   # never -0
-        return format(plain, ",f" if style == "readable" else "f")
+        text = format(plain, ",f" if style in ("readable", "brief") else "f")
+        if style == "brief" and value.as_tuple().exponent < -_BRIEF_DECIMALS:
+            whole, _, fraction = text.partition(".")
+            text = f"{whole}.{fraction[:_BRIEF_DECIMALS]}…"
+        return text
     if isinstance(value, int):
-        return format(value, ",") if style == "readable" else str(value)
+        return format(value, ",") if style in ("readable", "brief") else str(value)
     if isinstance(value, str):
         return f'"{value}"' if style == "rule" else value
     if isinstance(value, dict):
@@ -47,8 +57,11 @@ def show(value, style: str = "plain") -> str:
     if isinstance(value, (list, tuple)):
         if style == "plain":
             return ", ".join(show(v, style) for v in value)
-        if style == "readable" and len(value) > 4 and all(_number(v) for v in value):
+        if style in ("readable", "brief") and len(value) > 4 and all(_number(v) for v in value):
             return f"[{len(value)} values, sum {show(sum(value, Decimal(0)), style)}]"
+        if style == "brief" and len(value) > _BRIEF_ITEMS:
+            ends = [show(v, style) for v in value[:3]] + ["…", show(value[-1], style)]
+            return f"[{', '.join(ends)}] ({len(value)} values)"
         return "[" + ", ".join(show(v, style) for v in value) + "]"
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -2,7 +2,9 @@
 the CLI must print for it (`<name>.expected`).
 
 tests/bad/rules/<name>.yaml: a complete msa-fee 2024-06-11 file with one thing broken
-(tests/bad/ltv-rules/: institutional-loan-ltv 2024-12-05); `policy validate` must exit 1. tests/bad/facts/<name>.json: facts for `policy eval
+(tests/bad/ltv-rules/: institutional-loan-ltv 2024-12-05); `policy validate` must exit 1.
+tests/bad/cases/ and tests/bad/charts/: a case or chart file added to the shipped msa-fee
+policy; `policy validate` must exit 1. tests/bad/facts/<name>.json: facts for `policy eval
 msa-fee --version 2024-06-11`, tests/bad/ltv-facts/ for institutional-loan-ltv; exit 2. An expectation states what the engine should
 say; where it does not yet, the case is a strict xfail with the reason."""
 import shutil
@@ -62,6 +64,20 @@ def validate_as_msa_fee_revision(src, tmp_path, monkeypatch, capsys):
 @pytest.mark.parametrize("src", _cases("rules", "yaml", RULE_XFAIL) + _cases("ltv-rules", "yaml", {}))
 def test_bad_rule_file(src, tmp_path, monkeypatch, capsys):
     code, out, err = validate_as_msa_fee_revision(src, tmp_path, monkeypatch, capsys)
+    assert code == 1
+    assert err.splitlines() == _expected(src)
+
+
+@pytest.mark.parametrize("src", _cases("cases", "yaml", {}) + _cases("charts", "yaml", {}))
+def test_bad_case_or_chart_file(src, tmp_path, monkeypatch, capsys):
+    shutil.copytree(ROOT / "rules" / "msa-fee", tmp_path / "rules" / "msa-fee")
+    shutil.copytree(ROOT / "rules" / "_shared", tmp_path / "rules" / "_shared")
+    shutil.copytree(ROOT / "schemas", tmp_path / "schemas")
+    shutil.copyfile(src, tmp_path / "rules" / "msa-fee" / src.parent.name / src.name)
+    monkeypatch.chdir(tmp_path / "rules")
+    code = main(["validate", "--rules", str(tmp_path / "rules")])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
     assert code == 1
     assert err.splitlines() == _expected(src)
 

@@ -3,7 +3,8 @@ from decimal import Decimal
 
 from engine import load_rules
 from engine.cli.main import main
-from engine.report.diff import chart, chart_files, data_diff, outcome_diff
+from engine.report.chart import chart, chart_files
+from engine.report.diff import data_diff, outcome_diff
 from engine.report.document import to_html, to_markdown
 from engine.report.render import render
 
@@ -76,7 +77,7 @@ def test_chart_points_by_hand():
 
 
 def test_chart_series_ends_by_hand(monkeypatch):
-    import engine.report.diff as d
+    import engine.report.chart as d
     seen = {}
     monkeypatch.setattr(d, "line_chart", lambda series, x, y: seen.update(series) or "<svg/>")
     [path] = chart_files(RULES, "msa-fee")

@@ -138,7 +138,8 @@ def test_mutated_rule_files_load_or_give_rule_errors(tmp_path_factory, path, see
         rules = load_rules(root / "rules")
     except PolicyError:
         return
-    for case in load_cases(rules, [path.parent.name])[:2] if path.parent.name in rules.policies else []:
+    cases = load_cases(rules, [path.parent.name], checked=False) if path.parent.name in rules.policies else []
+    for case in cases[:2]:
         for version in case.expect:
             try:
                 rules.evaluate(case.policy, case.facts, version=str(version))

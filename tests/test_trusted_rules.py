@@ -86,7 +86,7 @@ ALLOWED_REASONS = {"arithmetic", "data", "time_limit"}
 
 
 def decide_every_case(rules, policy: str, version: str):
-    for case in load_cases(rules, [policy]):
+    for case in load_cases(rules, [policy], checked=False):   # a mutation may rename a result key
         if version not in case.expect:
             continue
         try:

@@ -27,6 +27,12 @@ from engine.values import json_scalar, show
     ({"x": Decimal("0.5")}, "rule", "{x 0.5}"),
     ({"x": 1, "y": 2}, "plain", "x, y"),
     (datetime(2024, 6, 11, 3, 0, tzinfo=timezone.utc), "plain", "2024-06-11T03:00:00Z"),
+    # brief: 6000 / 365 has more decimals than a person reads; cut, and marked as cut
+    (Decimal(6000) / Decimal(365), "brief", "16.4383561643…"),
+    (Decimal("12345.5"), "brief", "12,345.5"),
+    (Decimal(6000) / Decimal(365), "readable", format(Decimal(6000) / Decimal(365), "f")),
+    ([f"d{i}" for i in range(29)], "brief", "[d0, d1, d2, …, d28] (29 values)"),
+    (["a", "b", "c", "d", "e", "f"], "brief", "[a, b, c, d, e, f]"),
 ])
 def test_show(value, style, expected):
     assert show(value, style) == expected

@@ -1,12 +1,18 @@
-"""`policy validate`: check every rule file; list assumed values."""
+"""`policy validate`: check every file under the rules folder (rule files, shared data,
+cases, charts, and each one's editor modeline); list assumed values and warnings."""
 from __future__ import annotations
 
 import sys
 
-from ..run.ruleset import case_failures
+from ..errors import RuleError
+from ..load import modeline
+from ..report.chart import load_charts
+from ..run.cases import load_cases
+from ..run.ruleset import _display, case_failures
 from .common import rules_from
 
-HELP = "check every rule file; errors as path:line:col: message (exit 1); assumptions and warnings listed (exit 0)"
+HELP = "check every rule, case and chart file; errors as path:line:col: message (exit 1); " \
+       "assumptions and warnings listed (exit 0)"
 
 
 def add_arguments(parser) -> None:
@@ -18,12 +24,18 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     rules = rules_from(args)
-    if args.cases:
-        failures = case_failures(rules)
-        for d in failures:
-            print(d, file=sys.stderr)
-        if failures:
-            return 1
+    errors, warnings = modeline.check_all(rules.root, _display)
+    for load in (load_cases, load_charts):   # what can be known of them without running them
+        try:
+            load(rules)
+        except RuleError as exc:
+            errors += exc.diagnostics
+    if args.cases and not errors:
+        errors += case_failures(rules)
+    for d in dict.fromkeys(errors):
+        print(d, file=sys.stderr)
+    if errors:
+        return 1
     versions = [v for vs in rules.policies.values() for v in vs]
     if not args.quiet:
         shown = []   # a shared file's assumption is listed once, not once per version using it
@@ -31,10 +43,11 @@ def run(args) -> int:
             shown += [pair for pair in pairs if pair not in shown]
         for where, what in shown:
             print(f"{where}: assumed: {what}")
-        for v in versions:
-            for w in v.warnings:
-                print(f"{w.where}: warning: {w.message}")
-        count = sum(len(v.warnings) for v in versions)
-        print(f"ok: {len(rules.policies)} policies, {len(versions)} versions in {rules.root}"
-              + (f"; {count} warning(s)" if count else "") + ("; every case passes" if args.cases else ""))
+        for w in [w for v in versions for w in v.warnings] + warnings:
+            print(f"{w.where}: warning: {w.message}")
+        count = sum(len(v.warnings) for v in versions) + len(warnings)
+        cases = sum(1 for p in rules.policies for _ in rules.root.glob(f"{p}/cases/*.yaml"))
+        charts = sum(1 for p in rules.policies for _ in rules.root.glob(f"{p}/charts/*.yaml"))
+        print(f"ok: {len(rules.policies)} policies, {len(versions)} versions, {cases} case{'s' * (cases != 1)}, {charts} chart{'s' * (charts != 1)} in "
+              f"{rules.root}" + (f"; {count} warning(s)" if count else "") + ("; every case passes" if args.cases else ""))
     return 0

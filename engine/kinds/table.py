@@ -418,6 +418,11 @@ def targets(t: DecisionTable) -> list:
             for n, row in enumerate(t.rows, 1)]
 
 
+def warning_codes(t: DecisionTable) -> set:
+    """The warnings a call can give."""
+    return {"NO_TABLE_ROW"} if t.warn_default else set()
+
+
 def explain(call: dict) -> list[str]:
     """Lines of the text explanation for one call recorded in the trace."""
     rows = call["rows"]

@@ -139,6 +139,10 @@ def targets(t: Tiers) -> list:
     return [("tier row", f"{t.name} row {n} (from {show(r.low)})", (t.name, n)) for n, r in enumerate(t.rows, 1)]
 
 
+def warning_codes(t: Tiers) -> set:
+    return set()
+
+
 def explain(call: dict) -> list[str]:
     from ..values import show
     lines = [f"tiers {call['tiers']} of {show(call['of'], 'readable')}:"]

@@ -129,18 +129,18 @@ def _definition(entry) -> str:
 def _summary(values) -> str:
     """Values of many items: listed when few, else their count and range."""
     if len(values) <= 4:
-        return ", ".join(num(v) for v in values)
+        return ", ".join(show(v, 'brief') for v in values)
     if all(isinstance(v, (Decimal, int)) and not isinstance(v, bool) for v in values):
-        total = f", total {num(sum(values))}"
-        return f"{len(values)} items from {num(min(values))} to {num(max(values))}{total}"
-    distinct = list(dict.fromkeys(num(v) for v in values))
+        total = f", total {show(sum(values), 'brief')}"
+        return f"{len(values)} items from {show(min(values), 'brief')} to {show(max(values), 'brief')}{total}"
+    distinct = list(dict.fromkeys(show(v, 'brief') for v in values))
     return f"{len(values)} items: " + ", ".join(distinct[:4]) + (" ..." if len(distinct) > 4 else "")
 
 
 def _entry_lines(entry) -> list[str]:
     name = f"{entry['item']}.{entry['name']}" if entry.get("item") else entry["name"]
-    where = ", ".join(f"{k} = {num(v)}" for k, v in entry.get("inputs", {}).items())
-    lines = [f"  {name} = {num(entry['value'])} = {entry['expr']}" + (f"  [{where}]" if where else "")]
+    where = ", ".join(f"{k} = {show(v, 'brief')}" for k, v in entry.get("inputs", {}).items())
+    lines = [f"  {name} = {show(entry['value'], 'brief')} = {entry['expr']}" + (f"  [{where}]" if where else "")]
     for call in entry.get("calls", ()):   # the tables and tiers it called: which rows applied
         lines += [f"      {line}" for line in kind_of_call(call).explain(call)]
     return lines

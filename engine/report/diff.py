@@ -1,9 +1,8 @@
-"""`policy diff`: what a revision changes, in data (parameters, tables, maps, formulas,
+"""`policy diff`: what a revision changes, in data (parameters, tables, tiers, formulas,
 conditions, result, dates) and in outcomes (every case of the policy under both versions),
 with a chart of the main output against its main input where the policy names one."""
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -11,15 +10,14 @@ from pathlib import Path
 from ..run.cases import load_cases
 from .decision import num, to_plain
 from .document import Doc
-from ..errors import Diagnostic, PolicyError, RuleError
+from ..errors import Diagnostic, PolicyError
 from ..compile.model import Version
 from ..kinds import table as table_kind
 from ..kinds import tiers as tiers_kind
 from .render import describe
-from ..run.ruleset import RuleSet, _display
-from .svgchart import line_chart
+from ..run.ruleset import RuleSet
+from .chart import chart, chart_files
 from ..run.versions import fmt_ts
-from ..load.yamlfile import load_yaml
 
 
 @dataclass(frozen=True)
@@ -132,7 +130,7 @@ class Outcome:
 def outcome_diff(rules: RuleSet, policy: str, old: str, new: str):
     """(rows of changed results, number of cases, names of cases that changed, errors)."""
     rows, changed, errors, count = [], [], [], 0
-    for case in load_cases(rules, [policy]):
+    for case in load_cases(rules, [policy], checked=False):
         count += 1
         results = {}
         for version in (old, new):
@@ -152,72 +150,6 @@ def outcome_diff(rules: RuleSet, policy: str, old: str, new: str):
             changed.append(case.name)
             rows.extend(case_rows)
     return rows, count, changed, errors
-
-
-# -- the chart ---------------------------------------------------------------------------
-
-CHART_KEYS = {"title", "facts_file", "scale", "x_axis", "y_axis", "x_from", "x_to", "points"}
-
-
-def chart_files(rules: RuleSet, policy: str) -> list[Path]:
-    """rules/<policy>/charts/*.yaml: how to chart a policy's main output."""
-    return sorted((rules.root / policy / "charts").glob("*.yaml"))
-
-
-def load_chart(path: Path):
-    """A chart file. Errors are rule errors with file:line:col."""
-    src = load_yaml(path.read_bytes(), _display(path))
-    d = src.data
-    problems = [src.diag((k,), f"unknown key '{k}'; a chart has {', '.join(sorted(CHART_KEYS))}", key=True)
-                for k in (d if isinstance(d, dict) else {}) if k not in CHART_KEYS]
-    missing = [k for k in sorted(CHART_KEYS - {"title", "points"}) if not isinstance(d, dict) or k not in d]
-    problems += [src.diag((), f"missing required key '{k}'") for k in missing]
-    if problems:
-        raise RuleError(problems)
-    try:
-        facts = (path.parent / d["facts_file"]).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RuleError(src.diag(("facts_file",), f"cannot read {d['facts_file']}: {exc.strerror}")) from None
-    return d, facts
-
-
-def _scaled(facts, path: str, factor: Decimal):
-    """Multiply every value at path ('a[].b[].c') by factor."""
-    parts = path.replace("[]", ".[]").split(".")
-
-    def walk(node, i):
-        if i == len(parts) - 1:
-            if isinstance(node, dict) and parts[i] in node:
-                node[parts[i]] = format(Decimal(str(node[parts[i]])) * factor, "f")
-            return
-        part = parts[i]
-        if part == "[]":
-            for x in node if isinstance(node, list) else ():
-                walk(x, i + 1)
-        elif isinstance(node, dict) and part in node:
-            walk(node[part], i + 1)
-    walk(facts, 0)
-    return facts
-
-
-def chart(rules: RuleSet, policy: str, versions: list[str], path: Path):
-    """(svg, caption): the chart file's y against x, one line per version."""
-    spec, text = load_chart(path)
-    from ..load.jsonfacts import parse_json
-    base = parse_json(text, spec["facts_file"])
-    x0 = Decimal(str(rules.evaluate(policy, base, version=versions[-1]).result[spec["x_axis"]]))
-    points = int(spec.get("points", 41))
-    lo, hi = Decimal(str(spec["x_from"])), Decimal(str(spec["x_to"]))
-    series = {v: [] for v in versions}
-    for i in range(points):
-        target = lo + (hi - lo) * i / (points - 1)
-        facts = _scaled(copy.deepcopy(base), spec["scale"], target / x0 if x0 else Decimal(0))
-        for v in versions:
-            r = rules.evaluate(policy, facts, version=v).result
-            series[v].append((Decimal(str(r[spec["x_axis"]])), Decimal(str(r[spec["y_axis"]]))))
-    caption = spec.get("title") or f"{spec['y_axis']} against {spec['x_axis']}"
-    caption += f" ({spec['facts_file']}, {spec['scale']} scaled)"
-    return line_chart(series, spec["x_axis"], spec["y_axis"]), caption
 
 
 def diff_document(rules: RuleSet, policy: str, old: Version, new: Version, with_chart: bool) -> Doc:
@@ -265,4 +197,4 @@ def _shown(value) -> str:
     return num(value)
 
 
-__all__ = ["data_diff", "outcome_diff", "diff_document", "chart", "Change", "Diagnostic", "Path"]
+__all__ = ["data_diff", "outcome_diff", "diff_document", "Change", "Diagnostic", "Path"]

@@ -1,6 +1,6 @@
 """YAML cases: facts, and the expected result under each named version.
 
-A case file (rules/<policy>/cases/<name>.yaml):
+A case file (rules/<policy>/cases/<name>.yaml, schemas/case-file.schema.json):
 
     description: what the case shows, with the arithmetic worked by hand
     facts: {...}              # or facts_file: path relative to the case file
@@ -11,7 +11,8 @@ A case file (rules/<policy>/cases/<name>.yaml):
         result: {total: "5711.23"}      # a partial match: only the keys given are compared
         warnings: [MISSING_DAYS]        # optional: the exact list of warning codes
 
-Values compare as text: a money amount is written with its two decimals.
+Values compare as text: a money amount is written with its two decimals. What can be
+known before the case runs is checked when it loads (engine.run.casecheck).
 """
 from __future__ import annotations
 
@@ -19,10 +20,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from ..report.decision import Decision, to_plain
-from ..errors import Diagnostic, PolicyError, RuleError, did_you_mean
-from .ruleset import RuleSet, _display
+from ..check import schema as schemacheck
+from ..errors import Diagnostic, FactsError, PolicyError, RuleError, UsageError, did_you_mean
+from ..load import jsonfacts, layout
 from ..load.yamlfile import load_yaml
+from ..report.decision import Decision, to_plain
+from . import casecheck
+from .ruleset import RuleSet, _display, shipped_dir
 
 # Cases pin known_at so that their decisions (and snapshots) never depend on today.
 FIXED_KNOWN_AT = "2026-01-01T00:00:00Z"
@@ -52,13 +56,20 @@ class Outcome:
         return not self.problems
 
 
-def load_cases(rules: RuleSet, policies=None) -> list[Case]:
+def load_cases(rules: RuleSet, policies=None, names=None, *, checked: bool = True) -> list[Case]:
+    """The cases of the policies given (default: all), or only those named ("policy/case"),
+    each checked against the case-file schema and (checked=True) against the versions it
+    names. RuleError listing every problem of every file. checked=False is for running a
+    case's facts under versions other than those it expects results of."""
+    validator = _validator()
     cases, errors = [], []
     for policy in sorted(policies or rules.policies):
         rules.versions(policy)
-        for path in sorted((rules.root / policy / "cases").glob("*.yaml")):
+        for path in layout.case_files(rules.root, policy):
+            if names is not None and f"{policy}/{path.stem}" not in names:
+                continue
             try:
-                cases.append(_load_case(policy, path))
+                cases.append(_load_case(rules, policy, path, validator, checked))
             except PolicyError as exc:
                 errors.extend(exc.diagnostics)
     if errors:
@@ -66,44 +77,72 @@ def load_cases(rules: RuleSet, policies=None) -> list[Case]:
     return cases
 
 
-def _load_case(policy: str, path: Path) -> Case:
+def select(rules: RuleSet, targets) -> tuple[list[str] | None, set[str] | None]:
+    """`policy test` arguments ("policy" for all its cases, "policy/case" for one) ->
+    (policies, case names or None for all). An unknown policy or case is a UsageError
+    naming what there is."""
+    policies, names, whole = [], set(), []
+    for target in targets:
+        policy, _, case = target.partition("/")
+        rules.versions(policy)
+        there = [p.stem for p in layout.case_files(rules.root, policy)]
+        policies += [policy] if policy not in policies else []
+        if not case:
+            whole.append(policy)
+            continue
+        case = case.removesuffix(".yaml")
+        if case not in there:
+            raise UsageError(f"no case '{case}' in {policy}{did_you_mean(case, there)} "
+                             f"(its cases: {', '.join(there) or 'none'})")
+        names.add(f"{policy}/{case}")
+    if not names:
+        return policies or None, None
+    return policies, names | {f"{p}/{c.stem}" for p in whole for c in layout.case_files(rules.root, p)}
+
+
+def _validator():
+    return schemacheck.validator_for(schemacheck.load_schema(shipped_dir("schemas") / "case-file.schema.json"))
+
+
+def _load_case(rules: RuleSet, policy: str, path: Path, validator, checked: bool = True) -> Case:
     src = load_yaml(path.read_bytes(), _display(path))
     d = src.data
-    problems = []
     if not isinstance(d, dict):
-        raise RuleError(src.diag((), "a case is a mapping with facts and versions"))
-    for key in d:
-        if key not in ("description", "facts", "facts_file", "as_of", "known_at", "versions"):
-            problems.append(src.diag((key,), f"unknown key '{key}' in a case", key=True))
+        raise RuleError(src.diag((), "a case is a mapping with a description, facts and versions"))
+    problems = [src.diag(at, message, key) for at, message, key in schemacheck.explain(validator, d)]
     if ("facts" in d) == ("facts_file" in d):
         problems.append(src.diag((), "a case needs exactly one of 'facts' or 'facts_file'"))
-    if not isinstance(d.get("versions"), dict) or not d["versions"]:
-        problems.append(src.diag(("versions",), "a case needs 'versions': expected results by version id"))
-    for version, entry in (d.get("versions") or {}).items() if isinstance(d.get("versions"), dict) else ():
-        at = ("versions", version)
-        if not isinstance(entry, dict) or not entry:
-            problems.append(src.diag(at, f"version '{version}' needs what to expect: result and/or warnings"))
-            continue
-        for key in entry:
-            if key not in ("result", "warnings"):
-                problems.append(src.diag(at + (key,), f"unknown key '{key}'{did_you_mean(key, ['result', 'warnings'])}"
-                                         "; a version's expectation has result and warnings", key=True))
-        if "result" in entry and not isinstance(entry["result"], dict):
-            problems.append(src.diag(at + ("result",), "result: expected a mapping of result keys to values"))
-        if "warnings" in entry and not isinstance(entry["warnings"], list):
-            problems.append(src.diag(at + ("warnings",), "warnings: expected a list of warning codes"))
-    facts = d.get("facts")
-    if "facts_file" in d:
-        if not isinstance(d["facts_file"], str):
-            problems.append(src.diag(("facts_file",), "facts_file: expected a file name"))
-        else:
-            try:
-                facts = (path.parent / d["facts_file"]).read_bytes()
-            except OSError as exc:
-                problems.append(src.diag(("facts_file",), f"cannot read {d['facts_file']}: {exc.strerror}"))
     if problems:
         raise RuleError(problems)
-    return Case(policy, path.stem, path, d.get("description", ""), facts, d.get("as_of"),
+    facts, where_of = d.get("facts"), None
+    if "facts_file" in d:
+        file = path.parent / d["facts_file"]
+        try:
+            facts = jsonfacts.parse_json(file.read_bytes(), _display(file))
+        except OSError as exc:
+            raise RuleError(src.diag(("facts_file",), f"cannot read {d['facts_file']}: {exc.strerror}")) from None
+        except FactsError as exc:
+            raise RuleError(exc.diagnostics) from None
+        where_of = lambda at, message: Diagnostic(_display(file), message, schemacheck.json_path(at))  # noqa: E731
+    else:
+        try:
+            facts = jsonfacts.clean(facts, src.path)
+        except FactsError as exc:
+            raise RuleError([src.diag(("facts",), str(e.message if not e.path else f"{e.path}: {e.message}"))
+                             for e in exc.diagnostics]) from None
+        where_of = lambda at, message: src.diag(("facts",) + tuple(at), message)  # noqa: E731
+    by_id = {v.version: v for v in rules.versions(policy)}
+    for version, entry in d["versions"].items() if checked else ():
+        at = ("versions", version)
+        if version not in by_id:
+            problems.append(src.diag(at, f"'{version}' is not a version of {policy}{did_you_mean(version, by_id)} "
+                                         f"(its versions: {', '.join(by_id)})", key=True))
+            continue
+        problems += casecheck.expectation_problems(src, at, entry, by_id[version])
+        problems += [where_of(p, m) for p, m in casecheck.facts_problems(by_id[version], facts)]
+    if problems:
+        raise RuleError(problems)
+    return Case(policy, path.stem, path, d["description"], facts, d.get("as_of"),
                 d.get("known_at", FIXED_KNOWN_AT), d["versions"])
 
 
@@ -147,8 +186,8 @@ def run_case(rules: RuleSet, case: Case, version: str) -> Outcome:
     return Outcome(case, version, tuple(problems), decision)
 
 
-def run_all(rules: RuleSet, policies=None) -> list[Outcome]:
-    return [run_case(rules, case, str(v)) for case in load_cases(rules, policies) for v in case.expect]
+def run_all(rules: RuleSet, policies=None, names=None) -> list[Outcome]:
+    return [run_case(rules, case, str(v)) for case in load_cases(rules, policies, names) for v in case.expect]
 
 
-__all__ = ["Case", "Outcome", "load_cases", "run_case", "run_all", "FIXED_KNOWN_AT", "Diagnostic"]
+__all__ = ["Case", "Outcome", "load_cases", "select", "run_case", "run_all", "FIXED_KNOWN_AT", "Diagnostic"]

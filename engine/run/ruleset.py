@@ -7,7 +7,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ..check import facts as facts_check
-from ..load import jsonfacts
+from ..load import jsonfacts, layout
 from . import items as facts_items
 from ..check import schema as schemacheck
 from . import versions
@@ -212,12 +212,6 @@ def _parse_known_at(value) -> datetime:
                          f"2024-06-11T13:00:00Z, found {value!r}") from None
 
 
-def rule_files(root: Path) -> list[Path]:
-    """rules/<policy>/<version>.yaml (cases/ and other folders are not rule files; folders
-    whose name starts with '_' hold shared data, not policies)."""
-    return sorted(p for p in root.glob("*/*.yaml") if p.is_file() and not p.parent.name.startswith("_"))
-
-
 def _shared_validator(rule_schema: dict):
     """The shared-file schema is a definition inside the rule-file schema."""
     return schemacheck.validator_for({**rule_schema["$defs"]["shared_file"], "$defs": rule_schema["$defs"]})
@@ -242,20 +236,15 @@ def load_rules(path: str | os.PathLike | None = None, *, check_schemas: bool = T
         raise RuleError(Diagnostic("rule-file.schema.json", f"cannot be read: {exc}")) from None
     errors: list[Diagnostic] = []
     shared: dict[str, Shared] = {}
-    for file in sorted((root / "_shared").glob("*.yaml")):
+    for file in layout.shared_files(root):
         try:
             shared[file.stem] = compile_shared(file, _display(file), _shared_validator(rule_schema))
         except PolicyError as exc:
             errors.extend(exc.diagnostics)
             shared[file.stem] = None   # known, but broken: the versions that use it are not compiled
     policies: dict[str, list[Version]] = {}
-    for file in sorted(root.glob("*/*.yml")) + sorted(root.glob("*/*/*.yml")):
-        errors.append(Diagnostic(_display(file), "rule and case files end in .yaml; rename this .yml file "
-                                                 "or it is never read"))
-    for odd in sorted(p for p in root.glob("*/*.yaml") if not p.is_file()):
-        errors.append(Diagnostic(_display(odd), "a folder where a rule file is expected: a version must be a "
-                                                "file (<policy>/<version>.yaml)"))
-    for file in rule_files(root):
+    errors += [Diagnostic(_display(file), why) for file, why in layout.stray(root)]
+    for file in layout.rule_files(root):
         try:
             v = compile_file(file, _display(file), rule_validator, schema_dirs, shared, check_schemas)
         except PolicyError as exc:

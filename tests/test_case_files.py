@@ -1,0 +1,129 @@
+"""Case and chart files: their schemas, the modeline of every YAML file under rules/, files
+the engine would never read, and `policy test POLICY/CASE [--explain]`. (Bad case and chart
+files, each with its exact errors, are in tests/bad/cases/ and tests/bad/charts/.)"""
+import shutil
+
+import pytest
+
+from engine.check import schema as schemacheck
+from engine.cli.main import main
+from engine.load import layout, modeline
+from engine.load.yamlfile import load_yaml
+
+from conftest import ROOT
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+@pytest.mark.parametrize("name", ["case-file.schema.json", "chart-file.schema.json"])
+def test_schemas_are_valid_draft_2020_12(name):
+    from jsonschema import Draft202012Validator
+    Draft202012Validator.check_schema(schemacheck.load_schema(ROOT / "schemas" / name))
+
+
+def test_every_shipped_yaml_file_has_the_modeline_of_its_kind():
+    root = ROOT / "rules"
+    files = layout.yaml_files(root)
+    kinds = {layout.kind_of(root, p) for p in files}
+    assert kinds == {"rule", "shared", "case", "chart"}
+    for path in files:
+        kind = layout.kind_of(root, path)
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        # written out here rather than taken from the engine: the line an editor reads
+        want = {"rule": "../../schemas/rule-file.schema.json",
+                "shared": "../../schemas/rule-file.schema.json#/$defs/shared_file",
+                "case": "../../../schemas/case-file.schema.json",
+                "chart": "../../../schemas/chart-file.schema.json"}[kind]
+        assert first == f"# yaml-language-server: $schema={want}", path
+        assert modeline.check(root, path, str(path), kind) == ([], [])
+
+
+def test_every_shipped_case_and_chart_fits_its_schema():
+    for kind, name in (("cases", "case-file"), ("charts", "chart-file")):
+        validator = schemacheck.validator_for(schemacheck.load_schema(ROOT / "schemas" / f"{name}.schema.json"))
+        for path in sorted((ROOT / "rules").glob(f"*/{kind}/*.yaml")):
+            doc = load_yaml(path.read_bytes(), str(path)).data
+            assert list(schemacheck.explain(validator, doc)) == [], path
+
+
+def test_modeline_found_only_before_content():
+    assert modeline.find(b"# a comment\n# yaml-language-server: $schema=x.json\nkey: 1\n") == (2, 33, "x.json")
+    assert modeline.find(b"key: 1\n# yaml-language-server: $schema=x.json\n") is None
+    assert modeline.find(b"") is None
+
+
+def test_validate_counts_cases_and_charts(capsys):
+    code, out, _ = run(capsys, "validate", "--rules", str(ROOT / "rules"))
+    cases = len(list((ROOT / "rules").glob("*/cases/*.yaml")))
+    charts = len(list((ROOT / "rules").glob("*/charts/*.yaml")))
+    assert code == 0
+    assert f" versions, {cases} cases, {charts} chart{'s' * (charts != 1)} in " in out
+    assert ": warning: " not in out   # every modeline is there
+
+
+@pytest.mark.parametrize("where", ["msa-fee/case/typo.yaml", "msa-fee/cases/deeper/typo.yaml", "notes.yaml",
+                                   "_shared/old/ratios.yaml", "msa-fee/cases/typo.yml"])
+def test_a_yaml_file_the_engine_never_reads_is_an_error(capsys, tmp_path, where):
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    stray = tmp_path / "rules" / where
+    stray.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ROOT / "rules" / "msa-fee" / "cases" / "minimum-fee.yaml", stray)
+    code, out, err = run(capsys, "validate", "--rules", str(tmp_path / "rules"))
+    assert code == 1 and out == ""
+    assert err.startswith(str(stray))
+    assert ("never read" in err) and (".yml" in err if where.endswith(".yml") else "cases <policy>/cases/" in err)
+
+
+def test_policy_test_one_case(capsys):
+    path = ROOT / "rules" / "msa-fee" / "cases" / "minimum-fee.yaml"
+    versions = list(load_yaml(path.read_bytes(), str(path)).data["versions"])
+    code, out, _ = run(capsys, "test", "msa-fee/minimum-fee", "--rules", str(ROOT / "rules"))
+    assert code == 0
+    assert out.splitlines() == [f"PASS  msa-fee {v}  minimum-fee" for v in versions] + \
+        [f"cases: {len(versions)} passed, 0 failed"]
+
+
+def test_policy_test_one_case_and_a_whole_policy(capsys):
+    whole = sum(len(load_yaml(p.read_bytes(), str(p)).data["versions"])
+                for p in (ROOT / "rules" / "vip-loan-collateral" / "cases").glob("*.yaml"))
+    code, out, _ = run(capsys, "test", "msa-fee/minimum-fee.yaml", "vip-loan-collateral", "--rules", str(ROOT / "rules"))
+    assert code == 0
+    assert out.count("  minimum-fee") == 2 and out.count("vip-loan-collateral") == whole
+
+
+def test_policy_test_explain(capsys):
+    code, out, _ = run(capsys, "test", "msa-fee/minimum-fee", "--explain", "--rules", str(ROOT / "rules"))
+    assert code == 0
+    # by hand (the case's comment): one sub-account averaging 10,000 over September 2024:
+    # 2024-06-04: max(16.44, 0.00, 500) = the 500 minimum; 2024-06-11: one maintenance fee of 500
+    assert out.count("how it was computed") == 2
+    assert out.count("      result\n") == 2
+    assert "        fee                        500.00\n" in out
+    assert "basis                      minimum" in out
+    assert "[MISSING_DAYS]" in out
+
+
+@pytest.mark.parametrize("target, message", [
+    ("msa-fee/minimum-fe", "no case 'minimum-fe' in msa-fee; did you mean 'minimum-fee'?"),
+    ("msa-fe/minimum-fee", "unknown policy 'msa-fe'; did you mean 'msa-fee'?"),
+])
+def test_policy_test_unknown_target_exit_2(capsys, target, message):
+    code, out, err = run(capsys, "test", target, "--rules", str(ROOT / "rules"))
+    assert code == 2 and out == ""
+    assert message in err
+
+
+def test_policy_test_one_case_while_another_is_broken(capsys, tmp_path):
+    """An editor at work on one case can run another."""
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    broken = tmp_path / "rules" / "msa-fee" / "cases" / "all-four-tiers.yaml"
+    broken.write_text(broken.read_text().replace("result:", "results:", 1))
+    code, _, _ = run(capsys, "test", "msa-fee/minimum-fee", "--rules", str(tmp_path / "rules"))
+    assert code == 0
+    code, _, err = run(capsys, "test", "msa-fee", "--rules", str(tmp_path / "rules"))
+    assert code == 1 and "all-four-tiers.yaml" in err and "unknown key 'results'; did you mean 'result'?" in err
