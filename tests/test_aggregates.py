@@ -41,7 +41,7 @@ def test_deep_paths_and_filters_by_hand(tmp_path):
   spot_any: count(accounts.wallets.assets.amount where type == "spot") > 0
 """)
     facts = json.loads(json.dumps(FAQ))
-    result = rules.evaluate("institutional-loan-ltv", facts).result["extra"]
+    result = rules.evaluate("institutional-loan-ltv", facts, version="2024-12-05").result["extra"]
     # the FAQ's wallets hold BTC, ETH | SOL, XRP | USDC | USDT | USDT: 7 assets, BTC and ETH once each
     assert result["every_asset"] == 7 and result["btc_or_eth"] == 2
     # portfolio margin values: 3,800,000 + 4,750 + 1,800,000 + 340,000 + 1,980,000

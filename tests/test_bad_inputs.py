@@ -70,10 +70,17 @@ def test_bad_rule_file(src, tmp_path, monkeypatch, capsys):
 
 @pytest.mark.parametrize("src", _cases("cases", "yaml", {}) + _cases("charts", "yaml", {}))
 def test_bad_case_or_chart_file(src, tmp_path, monkeypatch, capsys):
-    shutil.copytree(ROOT / "rules" / "msa-fee", tmp_path / "rules" / "msa-fee")
+    """The file beside the two msa-fee versions the corpus was written for, and the facts
+    file the shipped cases use (no shipped case or chart: a later version does not change
+    these messages)."""
+    shipped, policy = ROOT / "rules" / "msa-fee", tmp_path / "rules" / "msa-fee"
+    (policy / "cases").mkdir(parents=True)
+    (policy / "charts").mkdir()
+    for name in ("2024-06-04.yaml", "2024-06-11.yaml", "cases/february-three-accounts.facts.json"):
+        shutil.copyfile(shipped / name, policy / name)
     shutil.copytree(ROOT / "rules" / "_shared", tmp_path / "rules" / "_shared")
     shutil.copytree(ROOT / "schemas", tmp_path / "schemas")
-    shutil.copyfile(src, tmp_path / "rules" / "msa-fee" / src.parent.name / src.name)
+    shutil.copyfile(src, policy / src.parent.name / src.name)
     monkeypatch.chdir(tmp_path / "rules")
     code = main(["validate", "--rules", str(tmp_path / "rules")])
     out, err = capsys.readouterr()

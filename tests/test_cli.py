@@ -42,7 +42,10 @@ def test_versions_lists_dates(capsys):
 
 
 def test_eval_json_contract(capsys):
-    code, out, _ = run(capsys, "eval", "msa-fee", "--facts", FEB, "--known-at", "2025-01-01T00:00:00Z")
+    # pinned: a version added later for these dates must not change this test (selection by
+    # date is test_version_selection_by_known_at's)
+    code, out, _ = run(capsys, "eval", "msa-fee", "--facts", FEB, "--known-at", "2025-01-01T00:00:00Z",
+                       "--version", "2024-06-11")
     assert code == 0
     d = json.loads(out)
     assert list(d) == ["policy", "version", "digest", "as_of", "known_at", "result", "trace", "warnings"]
@@ -92,7 +95,8 @@ def test_stdin(capsys, monkeypatch):
     (["eval", "msa-fee", "--facts", FEB, "--known-at", "2024-06-01T00:00:00Z"],
      "policy: no version of 'msa-fee' was published by 2024-06-01T00:00:00Z"),
     (["eval", "msa-fee", "--facts", FEB, "--version", "2024-06-05"],
-     "policy: policy 'msa-fee' has no version '2024-06-05'; did you mean '2024-06-04'? (versions: 2024-06-04, 2024-06-11)"),
+     "policy: policy 'msa-fee' has no version '2024-06-05'; did you mean '2024-06-04'? "
+     f"(versions: {', '.join(v.version for v in RULES.versions('msa-fee'))})"),
     (["eval", "msa-fee", "--facts", FEB, "--as-of", "31/07/2024"],
      "policy: --as-of: expected a date YYYY-MM-DD, found '31/07/2024'"),
     (["eval", "msa-fee", "--facts", "no-such-file.json"],
@@ -160,7 +164,8 @@ def test_rules_that_cannot_decide_exit_4(capsys, tmp_path):
     text = rule.read_text()
     rule.write_text(text.replace("sum(daily.asset_value) / days_in_month", "sum(daily.asset_value) / (team_vip_level - 7)"))
     line = text.splitlines().index("      average_asset_value: sum(daily.asset_value) / days_in_month") + 1
-    code, out, err = run(capsys, "eval", "msa-fee", "--facts", FEB, "--rules", str(tmp_path / "rules"))
+    code, out, err = run(capsys, "eval", "msa-fee", "--facts", FEB, "--version", "2024-06-11",
+                         "--rules", str(tmp_path / "rules"))
     assert (code, out) == (4, "")   # the February team is VIP 7
     assert err == (f"{tmp_path / 'rules/msa-fee/2024-06-11.yaml'}:{line}:7: formula 'average_asset_value' for "
                    "sub_accounts[a]: division by zero\n")

@@ -68,10 +68,11 @@ def test_a_broken_reload_keeps_the_old_rules_serving(tmp_path):
                "result.fee: expected '4360.00', found '4560.00'" in str(e) for e in errors)
     assert store.evaluate("msa-fee", case.facts, version="2024-06-11").result["fee"] == before   # old rules
     # a change that validates and keeps every case passing goes live
-    old_digest = store.current.versions("msa-fee")[-1].digest
+    digest = lambda: next(v.digest for v in store.current.versions("msa-fee") if v.version == "2024-06-11")  # noqa: E731
+    old_digest = digest()
     rule.write_text(good.replace("source: account maintenance fee of 500 USDT", "source: the account maintenance fee of 500 USDT"))
     assert store.reload() == []
-    assert store.current.versions("msa-fee")[-1].digest != old_digest
+    assert digest() != old_digest
 
 
 def test_a_decision_over_its_time_limit_stops():
