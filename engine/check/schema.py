@@ -255,9 +255,6 @@ def json_path(path) -> str:
     return out or "(top level)"
 
 
-__all__ = ["explain", "json_path", "load_schema", "validator_for", "parse_timestamp", "show", "LazyValidator"]
-
-
 def deref(node, root):
     """A schema node with its local $ref (#/...) followed."""
     seen = 0
@@ -377,3 +374,18 @@ def node_at(root, base):
         else:
             node = (node.get("properties") or {}).get(part)
     return deref(node, root)
+
+
+def follow(root, node, parts):
+    """Walk property names down from a schema node: (the node reached, None) or, where a name
+    is not a property, (None, (its index, the property names there))."""
+    for i, part in enumerate(parts):
+        props = (deref(node, root) or {}).get("properties") or {}
+        if part not in props:
+            return None, (i, list(props))
+        node = props[part]
+    return deref(node, root), None
+
+
+__all__ = ["explain", "json_path", "load_schema", "validator_for", "parse_timestamp", "show", "LazyValidator",
+           "deref", "value_type", "problem_of", "can_be_absent", "node_at", "follow"]

@@ -7,8 +7,7 @@ import hashlib
 import re
 from decimal import Decimal
 
-from ..kinds.table import read_table
-from ..kinds.tiers import read_tiers
+from ..kinds import KINDS
 from .model import Parameter, Rounding
 
 ROUNDING_MODES = {"half_up": "ROUND_HALF_UP", "half_even": "ROUND_HALF_EVEN", "half_down": "ROUND_HALF_DOWN",
@@ -22,10 +21,9 @@ class DataStage:
         d, src, errors = self.doc, self.ctx.src, self.ctx.errors
         self.params = {name: self._parameter(name, spec, ("parameters", name)) for name, spec in
                        (d.get("parameters") or {}).items()}
-        self.tiers = {name: read_tiers(name, spec, ("tiers", name), src, errors)
-                      for name, spec in (d.get("tiers") or {}).items()}
-        self.tables = {name: read_table(name, spec, ("tables", name), src, errors)
-                       for name, spec in (d.get("tables") or {}).items()}
+        for kind in KINDS:   # self.tiers, self.tables: by the kind's rule-file key
+            setattr(self, kind.SECTION, {name: kind.read(name, spec, (kind.SECTION, name), src, errors)
+                                         for name, spec in (d.get(kind.SECTION) or {}).items()})
 
     def _parameter(self, name, spec, at, value_at=None) -> Parameter:
         value = spec["value"]
@@ -60,7 +58,7 @@ class DataStage:
         """The shared items of the files the version uses join its names, each with the value
         chosen for this compilation."""
         items, chosen = self.shared
-        own = {"parameters": self.params, "tiers": self.tiers, "tables": self.tables}
+        own = {"parameters": self.params, **{kind.SECTION: getattr(self, kind.SECTION) for kind in KINDS}}
         self.shared_names = set()
         for name, item in items.items():
             clash = next((k for k, d in own.items() if name in d), None)

@@ -11,7 +11,7 @@ from pathlib import Path
 from ..check import schema as schemacheck
 from ..check.fast import compile_schema
 from ..errors import Diagnostic, RuleError, did_you_mean
-from ..kinds import table as table_kind
+from ..kinds import KINDS
 from ..load.yamlfile import load_yaml
 from . import shared as shared_mod
 from . import typer
@@ -152,7 +152,7 @@ class Compiler(DataStage, ScopeStage, NameStage, PlanStage, ConditionStage, Resu
 
         self._data()
         self._merge_shared()
-        self.callables = frozenset(self.tables) | frozenset(self.tiers)
+        self.callables = frozenset(name for kind in KINDS for name in getattr(self, kind.SECTION))
         self._rounding()
         root = self._scope(d, (), "", "", None, ())
         plan = self._plan()
@@ -177,8 +177,8 @@ class Compiler(DataStage, ScopeStage, NameStage, PlanStage, ConditionStage, Resu
             policy=d["policy"], version=str(d["version"]), title=d["title"], source=d["source"],
             published=published, effective_from=effective, assumed=tuple(d.get("assumed") or ()),
             notes=tuple(d.get("notes") or ()), facts_schema=d["facts_schema"], facts_validator=validator,
-            facts_fast_check=self.facts_fast, as_of_default=as_of, parameters=self.params, tiers=self.tiers,
-            tables=self.tables, root=root, scopes=self.scopes, plan=plan, conditions=conditions, result=result,
+            facts_fast_check=self.facts_fast, as_of_default=as_of, parameters=self.params,
+            constructs={k.SECTION: getattr(self, k.SECTION) for k in KINDS}, root=root, scopes=self.scopes, plan=plan, conditions=conditions, result=result,
             digest=self._digest(), dated=tuple(self.shared[0][n] for n in self._dated_names()),
             dated_names=self._dated_names(), path=self.ctx.src.path, warnings=tuple(self.warnings),
             where_dates=self.ctx.src.where(("effective_from",)),
@@ -196,7 +196,8 @@ class Compiler(DataStage, ScopeStage, NameStage, PlanStage, ConditionStage, Resu
         typer.type_result(self, types, result, self.doc["result"], ("result",), root)
         if as_of is not None:
             typer.type_as_of(self, types, as_of, self.doc["as_of_default"])
-        table_kind.check_after_calls(self, self.tables)
+        for kind in KINDS:
+            kind.check_after_calls(self, getattr(self, kind.SECTION))
 
     def _facts_schema(self, name: str):
         for folder in self.schema_dirs:

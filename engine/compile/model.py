@@ -155,8 +155,7 @@ class Version:
     facts_fast_check: Any          # a predicate (fastschema), or None: jsonschema decides alone
     as_of_default: Formula | None
     parameters: dict[str, Parameter]
-    tiers: dict                     # name -> kinds.tiers.Tiers
-    tables: dict                    # name -> kinds.table.DecisionTable
+    constructs: dict                # section (tiers, tables: engine.kinds) -> name -> construct; read as v.tables
     root: Scope
     scopes: dict[str, Scope]
     plan: tuple[Formula, ...]       # formulas in dependency order
@@ -176,6 +175,13 @@ class Version:
     where_dates: str = ""           # file:line:col of effective_from
     where_assumed: tuple = ()       # file:line:col of each version-level assumption
 
+    def __getattr__(self, name):
+        """v.tables, v.tiers: the constructs of each kind (engine.kinds), by section."""
+        constructs = self.__dict__.get("constructs")
+        if constructs is not None and name in constructs:
+            return constructs[name]
+        raise AttributeError(name)
+
     def for_dates(self, as_of, known_at) -> "Version":
         """This version with the shared values in effect on as_of, among those published by
         known_at (itself when it reads none). NoVersionError when a value it reads has none."""
@@ -194,8 +200,9 @@ class Version:
         out = [(where, f"{a['what']}: {a['why']}")
                for a, where in zip(self.assumed, self.where_assumed or (self.path,) * len(self.assumed))]
         out += [(p.where, f"parameter '{p.name}' = {_shown(p.value)}: {p.assumed}") for p in self.parameters.values() if p.assumed]
-        out += [(t.where, f"tiers '{t.name}': {t.assumed}") for t in self.tiers.values() if t.assumed]
-        out += [(t.where, f"table '{t.name}': {t.assumed}") for t in self.tables.values() if t.assumed]
+        from ..kinds import KINDS
+        out += [(t.where, f"{k.WORD} '{t.name}': {t.assumed}") for k in KINDS
+                for t in getattr(self, k.SECTION).values() if t.assumed]
         out += [(f.where, f"formula '{f.name}': {dict(f.meta)['assumed']}") for f in self.plan if dict(f.meta).get("assumed")]
         out += [(c.where, f"condition {c.code}: {dict(c.meta)['assumed']}") for c in self.conditions
                 if dict(c.meta).get("assumed")]

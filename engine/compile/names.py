@@ -10,6 +10,7 @@ from ..errors import Diagnostic, PolicyError, did_you_mean
 from .expressions import ExpressionSyntaxError, parse
 from .functions import FUNCTIONS
 from .model import Ref, Scope
+from ..kinds import owner_of
 
 _LOAD_CONTEXT = Context(prec=60, Emax=999_999, Emin=-999_999, traps=[InvalidOperation, DivisionByZero, Overflow])
 
@@ -86,42 +87,16 @@ class NameStage:
         return expr, tuple(refs)
 
     def _call(self, scope: Scope, name: str, where: str, owner: str) -> list:
-        """A call of a table or tiers: the output asked for must exist; a table's output
-        expressions are read in the caller's scope (what they read, the caller reads)."""
+        """A call of a table or tiers: its kind checks it (engine.kinds); what it reads besides
+        its arguments (a table's output expressions), the caller reads."""
         base, _, output = name.partition(".")
         self.used_callables.add(base)
-        if base in self.tiers:
-            if output:
-                self.ctx.errors.append(Diagnostic(where, f"{owner}: tiers '{base}' have one result; call {base}(...)"))
-            return []
-        table = self.tables[base]
-        if output and output not in table.outputs:
-            self.ctx.errors.append(Diagnostic(where, f"{owner}: table '{base}' has no output '{output}' (its outputs: "
-                                                     f"{', '.join(table.outputs)}){did_you_mean(output, table.outputs)}"))
-        elif not output and len(table.outputs) > 1:
-            self.ctx.errors.append(Diagnostic(where, f"{owner}: table '{base}' has {len(table.outputs)} outputs; call "
-                                                     + " or ".join(f"{base}.{o}(...)" for o in table.outputs)))
-        key = (scope.qualified, base)
-        if key not in self.output_exprs:   # once per scope and table
-            self.output_exprs[key] = {}
-            cells = [((i, j), row.at + (len(table.inputs) + j,), cell) for i, row in enumerate(table.rows)
-                     for j, cell in enumerate(row.outputs)]
-            cells += [(("default", j), table.at + ("default",) + ((table.outputs[j],) if len(table.outputs) > 1 else ()),
-                       cell) for j, cell in enumerate(table.default)]
-            for slot, path, cell in cells:
-                if cell.expression is None:
-                    continue
-                if table.source is not self.ctx.src:
-                    self.ctx.errors.append(table.source.diag(path, f"table '{base}': a shared table holds values; "
-                                                                   "expressions belong in a version's own tables"))
-                    continue
-                raw = self.ctx.src.data_at(path)
-                e, r = self._expression(scope, str(raw)[1:], path, f"table '{base}'", offset=1)
-                if e is not None and e.calls:
-                    self.ctx.errors.append(self.ctx.src.diag(path, f"table '{base}': an output expression calls "
-                                                                   "no table or tiers"))
-                self.output_exprs[key][slot] = (e, r)
-        return [ref for _e, refs in self.output_exprs[key].values() for ref in refs]
+        kind, obj = owner_of(self, base)
+        return kind.check_call(self, scope, obj, output, where, owner)
+
+    def expression_in(self, scope: Scope, text, at, owner: str, offset: int = 0):
+        """An expression a construct holds, parsed and resolved in scope (for engine.kinds)."""
+        return self._expression(scope, text, at, owner, offset)
 
     def _filter(self, scope: Scope, f, at, owner: str, lead: int):
         """`path where condition`: the path's field over the items of a (nested) child

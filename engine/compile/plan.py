@@ -4,6 +4,7 @@ result or condition reaches."""
 from __future__ import annotations
 
 from ..errors import Diagnostic
+from ..kinds import KINDS
 from .context import meta
 from .model import Formula, Scope
 
@@ -57,12 +58,12 @@ class PlanStage:
     def _unused(self, root: Scope):
         """A parameter, tiers or table of this file that nothing reads is most likely a typo or
         a leftover: a warning. (Shared files are checked by the policies that use them.)"""
-        for kind, used in (("parameters", self.used), ("tiers", self.used_callables), ("tables", self.used_callables)):
-            for name in self.doc.get(kind) or {}:
+        sections = [("parameters", "parameter", self.used)] + [(k.SECTION, k.WORD, self.used_callables) for k in KINDS]
+        for section, what, used in sections:
+            for name in self.doc.get(section) or {}:
                 if name not in used:
-                    what = {"parameters": "parameter", "tiers": "tiers", "tables": "table"}[kind]
-                    self.warnings.append(self.ctx.src.diag((kind, name), f"{what} '{name}' is not used by any "
-                                                                         "formula, condition or result", key=True))
+                    self.warnings.append(self.ctx.src.diag((section, name), f"{what} '{name}' is not used by any "
+                                                                            "formula, condition or result", key=True))
 
     def _unreached(self, conditions, result):
         """Formulas whose value reaches no result field and no condition: dead rules, or a

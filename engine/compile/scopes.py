@@ -63,22 +63,16 @@ class ScopeStage:
         scope.formula_names = tuple(names)
         return scope
 
-    def _deref(self, node):
-        return schemacheck.deref(node, self.facts_schema)
-
     def _check_fact_path(self, item_schema, fpath, at, base, want=None) -> bool:
         if self.facts_schema is None:
             return True
-        node = item_schema
-        for i, part in enumerate(fpath):
-            props = (self._deref(node) or {}).get("properties") or {}
-            if part not in props:
-                shown = ".".join(fpath[: i + 1])
-                prefix = ".".join(fpath[:i] + ("",))
-                hint = did_you_mean(shown, [prefix + p for p in props])
-                self.ctx.error(at, f"the facts schema has no '{shown}'{hint}")
-                return False
-            node = self._deref(props[part])
+        node, missing = schemacheck.follow(self.facts_schema, item_schema, fpath)
+        if missing:
+            i, props = missing
+            shown = ".".join(fpath[: i + 1])
+            prefix = ".".join(fpath[:i] + ("",))
+            self.ctx.error(at, f"the facts schema has no '{shown}'{did_you_mean(shown, [prefix + p for p in props])}")
+            return False
         if want and (node or {}).get("type") != want:
             kind = "a list" if want == "array" else "an object"
             self.ctx.error(at, f"'{'.'.join(fpath)}' is not {kind} in the facts schema")

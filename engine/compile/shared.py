@@ -15,20 +15,20 @@ from pathlib import Path
 
 from ..check import schema as schemacheck
 from ..errors import NoVersionError, RuleError
-from ..kinds.table import read_table
-from ..kinds.tiers import read_tiers
+from ..kinds import SECTIONS
 from .model import _shown
 from ..run.versions import fmt_ts
 from ..load.yamlfile import load_yaml
 
-KINDS = {"parameters": "parameter", "tiers": "tiers", "tables": "table"}
+KINDS = {"parameters": "parameter", **{section: kind.WORD for section, kind in SECTIONS.items()}}   # section -> word
+_DATING = ("from", "published", "source", "assumed", "note")   # what a dated value says besides its data
 
 
 @dataclass(frozen=True)
 class DatedValue:
     effective_from: date
     published: datetime
-    obj: object          # a model.Parameter, Table or MapTable: the item as of this value
+    obj: object          # a model.Parameter, or a construct of engine.kinds: the item as of this value
     canonical: bytes     # what a decision's digest covers of it
     where: str
 
@@ -37,7 +37,7 @@ class DatedValue:
 class SharedItem:
     file: str            # the shared file's name (its stem)
     path: str            # the shared file, for messages
-    kind: str            # parameters | tables | maps
+    kind: str            # its section: parameters, or a construct's (tiers, tables)
     name: str
     values: tuple        # DatedValue, ascending by (effective_from, published)
 
@@ -111,10 +111,9 @@ def compile_shared(file: Path, display: str, shared_validator, compiler_for) -> 
                 merged = {**static, **{k: v for k, v in dated.items() if k in ("source", "assumed", "note")}}
                 if kind == "parameters":
                     obj = c._parameter(name, {**merged, "value": dated["value"]}, at, value_at=at + ("value",))
-                elif kind == "tiers":
-                    obj = read_tiers(name, {**merged, "rows": dated["rows"]}, at, src, ctx.errors)
                 else:
-                    obj = read_table(name, {**merged, "rows": dated["rows"]}, at, src, ctx.errors)
+                    data = {k: v for k, v in dated.items() if k not in _DATING}
+                    obj = SECTIONS[kind].read(name, {**merged, **data}, at, src, ctx.errors)
                 canonical = json.dumps({"file": Path(file).stem, "kind": kind, "name": name, "definition": static,
                                         "value": dated}, sort_keys=True, default=_canonical,
                                        ensure_ascii=False).encode("utf-8")

@@ -17,8 +17,7 @@ from decimal import Decimal
 
 from ..check import schema as schemacheck
 from .. import types as T
-from ..kinds import table as table_kind
-from ..kinds import tiers as tiers_kind
+from ..kinds import owner_of
 from .typecheck import Binding, infer
 
 
@@ -184,9 +183,8 @@ class Types:
         """How a call of a table or tiers is typed in this scope: (type, problems at the call)."""
         def call(name, arg_types):
             base, _, output = name.partition(".")
-            if base in self.c.tiers:
-                return tiers_kind.type_call(self.c, scope, self.c.tiers[base], arg_types)
-            return table_kind.type_call(self.c, self, scope, self.c.tables[base], output or None, arg_types, owner)
+            kind, obj = owner_of(self.c, base)
+            return kind.type_call(self.c, self, scope, obj, output or None, arg_types, owner)
         return call
 
 

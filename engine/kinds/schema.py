@@ -1,20 +1,22 @@
-"""The rule-file schema's fragments that belong to the constructs in this package: each
-module's SCHEMA. `write()` puts them into schemas/rule-file.schema.json (run it after
-changing a construct: `python -m engine.kinds.schema`); a test holds the file to them."""
+"""The rule-file schema's parts that belong to the constructs in this package: each module's
+SECTION_SCHEMA (its key in a rule file and in a shared file) and SCHEMA (its definitions).
+`write()` puts them into schemas/rule-file.schema.json (run it after changing or adding a
+construct: `python -m engine.kinds.schema`); a test holds the file to them."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from . import table, tiers
-
-FRAGMENTS = {**table.SCHEMA, **tiers.SCHEMA}
+from . import KINDS
 
 
 def merged(schema: dict) -> dict:
-    """schema with each construct's fragments in its $defs."""
+    """schema with each construct's parts in place (a new one's keys are added at the end)."""
     out = json.loads(json.dumps(schema))
-    out["$defs"].update(json.loads(json.dumps(FRAGMENTS)))
+    for kind in KINDS:
+        out["properties"][kind.SECTION] = json.loads(json.dumps(kind.SECTION_SCHEMA["rule_file"]))
+        out["$defs"]["shared_file"]["properties"][kind.SECTION] = json.loads(json.dumps(kind.SECTION_SCHEMA["shared_file"]))
+        out["$defs"].update(json.loads(json.dumps(kind.SCHEMA)))
     return out
 
 

@@ -27,13 +27,16 @@ tried against the rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from .. import types as T
-from ..errors import EvaluationError
 from ..values import show
-from .calls import record, warn
+from . import binding
+from .binding import literal
 from .cells import check, parse_test, typed_test, unused_rows
+
+SECTION = "tables"     # its key in a rule file, and the Version attribute holding them
+WORD = "table"         # how a message names one
+CALL_KEY = "table"     # the key naming it in a call recorded in the trace
 
 HIT_POLICIES = ("unique", "first", "collect")
 AGGREGATES = ("sum", "min", "max", "count", "list")
@@ -46,8 +49,17 @@ _CELL = {"title": "a test: -, null, a value, [a, b], \">= x\" or \"[a..b)\"; an 
 _ROWS = {"type": "array", "minItems": 1, "title": "its rows: the tests of each input column, then each output",
          "items": {"type": "array", "title": "a row [test, ..., output, ...]", "items": _CELL},
          "examples": [[[">= high_score", "-", "review"], ["-", "-", "accept"]]]}
-# The rule-file schema's fragments for this construct (schemas/rule-file.schema.json takes them
-# from here: engine/kinds/schema.py writes them, and a test holds the file to it).
+# The rule-file schema's parts for this construct (schemas/rule-file.schema.json takes them
+# from here: engine/kinds/schema.py writes them, and a test holds the file to it): its key in a
+# rule file and in a shared file, and its definitions.
+SECTION_SCHEMA = {
+    "rule_file": {"type": "object", "title": "decision tables",
+                  "description": "Decision tables (hit policy unique, first or collect), each called like a function: "
+                                 "name(input, ...).",
+                  "additionalProperties": {"$ref": "#/$defs/decision_table"}, "propertyNames": {"$ref": "#/$defs/name"}},
+    "shared_file": {"type": "object", "title": "decision tables, dated",
+                    "additionalProperties": {"$ref": "#/$defs/shared_table"}, "propertyNames": {"$ref": "#/$defs/name"}},
+}
 SCHEMA = {
     "decision_table": {
         "type": "object", "required": ["inputs", "outputs", "rows"], "additionalProperties": False,
@@ -183,88 +195,49 @@ def read_table(name: str, spec: dict, at: tuple, src, errors: list) -> DecisionT
                          spec.get("unit"), spec.get("source"), spec.get("assumed"), src.where(at, key=True), at, src)
 
 
+read = read_table
+
+
 def parse_output(cell) -> Output:
     if isinstance(cell, str) and cell.startswith("="):
         return Output(expression=cell[1:].strip())
     return Output(tuple(cell) if isinstance(cell, list) else cell)
 
 
-# -- a table as one caller sees it: typed, checked, callable ---------------------------------------------
-
-@dataclass
-class Binding:
-    """A table bound to a version and a call site: bounds resolved, values typed, output
-    expressions compiled (by the compiler, in the caller's scope)."""
-
-    table: DecisionTable
-    rows: list                 # [(tests, outputs)]: typed Tests, and per output a value or a closure item -> value
-    default: tuple             # per output: a value or a closure
-    output: int | None         # the output column returned (None: the only one)
-    column_types: tuple
-
-    def __call__(self, item, *args):
-        t, out = self.table, self.output or 0
-        matched = []
-        for number, (tests, outputs) in enumerate(self.rows, 1):
-            for test, value in zip(tests, args):
-                if not test.matches(value):
-                    break
-            else:
-                matched.append(number)
-                if t.hit != "collect":
-                    break
-        record({"table": t.name, "rows": matched} | ({"default": True} if not matched and t.hit != "collect" else {}))
-        if t.hit == "collect":
-            if not matched and t.has_default and t.aggregate in ("min", "max"):
-                return self._default(item, args, out)
-            values = [_value(self.rows[n - 1][1][out], item) for n in matched]
-            return _aggregate(t, values)
-        if not matched:
-            if not t.has_default:   # the checks make sure it cannot happen
-                raise EvaluationError(f"table '{t.name}' has no row for ({', '.join(T.shown_value(a) for a in args)})",
-                                      "data")
-            return self._default(item, args, out)
-        return _value(self.rows[matched[0] - 1][1][out], item)
-
-    def _default(self, item, args, out):
-        t = self.table
-        value = _value(self.default[out], item)
-        if t.warn_default:
-            warn("NO_TABLE_ROW", f"table '{t.name}' has no row for ({', '.join(show(a) for a in args)}); "
-                                 f"{show(value)} is used")
-        return value
-
-
-def _value(cell, item):
-    return cell(item) if callable(cell) else cell
-
-
-def _aggregate(t, values):
-    if t.aggregate == "count":
-        return len(values)
-    if t.aggregate == "list":
-        return tuple(values)
-    if t.aggregate == "sum":
-        total = Decimal(0)
-        for v in values:
-            total += v
-        return total
-    if not values:
-        if t.has_default:
-            return t.default[0].value
-        raise EvaluationError(f"table '{t.name}': {t.aggregate} of no row", "data")
-    return min(values) if t.aggregate == "min" else max(values)
-
-
 # -- typing a call, and binding it --------------------------------------------------------------------
 
-def _literal(value):
-    """An output value as it is used: numbers as Decimal, lists as tuples."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Decimal(value)
-    if isinstance(value, (list, tuple)):
-        return tuple(_literal(v) for v in value)
-    return value
+def check_call(c, scope, table: DecisionTable, output: str, where: str, owner: str) -> list:
+    """A call, once names are resolved: the output asked for must exist; the output
+    expressions are read in the caller's scope, so what they read, the caller reads
+    (returned: their refs)."""
+    from ..errors import Diagnostic, did_you_mean
+    base = table.name
+    if output and output not in table.outputs:
+        c.ctx.errors.append(Diagnostic(where, f"{owner}: table '{base}' has no output '{output}' (its outputs: "
+                                              f"{', '.join(table.outputs)}){did_you_mean(output, table.outputs)}"))
+    elif not output and len(table.outputs) > 1:
+        c.ctx.errors.append(Diagnostic(where, f"{owner}: table '{base}' has {len(table.outputs)} outputs; call "
+                                              + " or ".join(f"{base}.{o}(...)" for o in table.outputs)))
+    key = (scope.qualified, base)
+    if key not in c.output_exprs:   # once per scope and table
+        c.output_exprs[key] = {}
+        cells = [((i, j), row.at + (len(table.inputs) + j,), cell) for i, row in enumerate(table.rows)
+                 for j, cell in enumerate(row.outputs)]
+        cells += [(("default", j), table.at + ("default",) + ((table.outputs[j],) if len(table.outputs) > 1 else ()),
+                   cell) for j, cell in enumerate(table.default)]
+        for slot, path, cell in cells:
+            if cell.expression is None:
+                continue
+            if table.source is not c.ctx.src:
+                c.ctx.errors.append(table.source.diag(path, f"table '{base}': a shared table holds values; "
+                                                            "expressions belong in a version's own tables"))
+                continue
+            e, r = c.expression_in(scope, str(c.ctx.src.data_at(path))[1:], path, f"table '{base}'", offset=1)
+            if e is not None and e.calls:
+                c.ctx.errors.append(c.ctx.src.diag(path, f"table '{base}': an output expression calls "
+                                                         "no table or tiers"))
+            c.output_exprs[key][slot] = (e, r)
+    return [ref for _e, refs in c.output_exprs[key].values() for ref in refs]
 
 
 def _typed_rows(c, table: DecisionTable, columns: tuple):
@@ -320,7 +293,7 @@ def type_call(c, types, scope, table: DecisionTable, output, arg_types, owner) -
     cells += [(("default", out), table.at + ("default",), table.default[out])] if table.has_default else []
     for slot, path, cell in cells:
         if cell.expression is None:
-            t = T.of_value(_literal(cell.value))
+            t = T.of_value(literal(cell.value))
         elif slot in exprs and exprs[slot][0] is not None:
             t = types.expression(scope, exprs[slot][0], str(table.source.data_at(path))[1:], path,
                                  f"table '{table.name}'", offset=1)
@@ -359,21 +332,9 @@ def _collected(table, t, problems):
     return T.DECIMAL if agg == "sum" else t
 
 
-def bind(site: dict, compile_expression) -> Binding:
-    """The runtime callable of a call site: compile_expression(Expression, refs) -> item -> value
-    for the output expressions (they read the caller's item)."""
-    table, out = site["table"], site["output"]
-    exprs = site["exprs"]
-
-    def cell(slot, output):
-        if output.expression is not None:
-            expression, refs = exprs[slot]
-            return compile_expression(expression, refs)
-        return _literal(output.value)
-
-    rows = [(tests, [cell((i, j), o) for j, o in enumerate(outputs)]) for i, (tests, outputs) in enumerate(site["rows"])]
-    default = tuple(cell(("default", j), o) for j, o in enumerate(table.default))
-    return Binding(table, rows, default, out, site["columns"])
+def bind(site: dict, compile_expression) -> binding.Binding:
+    """The runtime callable of a call site (engine.kinds.binding)."""
+    return binding.bind(site, compile_expression)
 
 
 # -- what a reviewer reads: the document, the diff, coverage, the explanation ----------------------
@@ -416,6 +377,11 @@ def targets(t: DecisionTable) -> list:
     """(kind, label, key) of what cases can reach: each row; key as a decision records it."""
     return [("table row", f"{t.name} row {n} ({', '.join(x.text for x in row.tests)})", (t.name, n))
             for n, row in enumerate(t.rows, 1)]
+
+
+def reached(call: dict):
+    """The coverage keys (see targets) a call recorded in the trace reached: its rows."""
+    return [(call["table"], n) for n in call["rows"]]
 
 
 def warning_codes(t: DecisionTable) -> set:

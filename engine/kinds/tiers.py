@@ -10,6 +10,10 @@ from ..errors import EvaluationError
 from .calls import record
 
 
+SECTION = "tiers"      # its key in a rule file, and the Version attribute holding them
+WORD = "tiers"         # how a message names one
+CALL_KEY = "tiers"     # the key naming it in a call recorded in the trace
+
 _NOTES = {"description": {"type": "string", "title": "what it is, in a sentence"},
           "unit": {"type": "string", "title": "the rates' unit, e.g. ratio per year"},
           "source": {"type": "string", "title": "where in the source it is stated"},
@@ -19,7 +23,14 @@ _ROWS = {"type": "array", "minItems": 1, "title": "its rows, ascending and conti
                    "title": "a band {from, to, rate}: [from, to) at rate",
                    "properties": {"from": {"$ref": "#/$defs/decimal"}, "to": {"$ref": "#/$defs/decimal"},
                                   "rate": {"$ref": "#/$defs/decimal"}}}}
-# The rule-file schema's fragments for this construct (see kinds/schema.py).
+# The rule-file schema's parts for this construct (see kinds/schema.py).
+SECTION_SCHEMA = {
+    "rule_file": {"type": "object", "title": "marginal tiers",
+                  "description": "Progressive schedules, each called like a function: name(amount).",
+                  "additionalProperties": {"$ref": "#/$defs/tiers"}, "propertyNames": {"$ref": "#/$defs/name"}},
+    "shared_file": {"type": "object", "title": "marginal tiers, dated",
+                    "additionalProperties": {"$ref": "#/$defs/shared_tiers"}, "propertyNames": {"$ref": "#/$defs/name"}},
+}
 SCHEMA = {
     "tiers": {"type": "object", "required": ["rows"], "additionalProperties": False,
               "title": "marginal tiers {rows: [{from, to, rate}]}",
@@ -77,6 +88,9 @@ def read_tiers(name: str, spec: dict, at: tuple, src, errors: list) -> Tiers:
                  src.where(at, key=True))
 
 
+read = read_tiers
+
+
 def marginal(tiers: Tiers):
     """item, amount -> the progressive total (the rows it reached go to the trace)."""
     def call(item, amount):
@@ -94,7 +108,20 @@ def marginal(tiers: Tiers):
     return call
 
 
-def type_call(c, scope, tiers: Tiers, arg_types) -> tuple:
+def check_call(c, scope, tiers: Tiers, output: str, where: str, owner: str) -> list:
+    """A call, once names are resolved: tiers have one result. Returns what the call reads
+    besides its arguments (nothing)."""
+    if output:
+        from ..errors import Diagnostic
+        c.ctx.errors.append(Diagnostic(where, f"{owner}: tiers '{tiers.name}' have one result; call {tiers.name}(...)"))
+    return []
+
+
+def check_after_calls(c, tiers) -> None:
+    """Nothing to check once every call is typed: tiers are checked when read."""
+
+
+def type_call(c, types, scope, tiers: Tiers, output, arg_types, owner) -> tuple:
     """(type of the call, problems at the call): one number in, the progressive total out."""
     from .. import types as T
     if len(arg_types) != 1:
@@ -137,6 +164,11 @@ def diff_entries(t: Tiers) -> dict:
 def targets(t: Tiers) -> list:
     from ..values import show
     return [("tier row", f"{t.name} row {n} (from {show(r.low)})", (t.name, n)) for n, r in enumerate(t.rows, 1)]
+
+
+def reached(call: dict):
+    """The coverage keys a call reached: the rows that took part of the amount."""
+    return [(call["tiers"], n) for n, row in enumerate(call["rows"], 1) if row["portion"] > 0]
 
 
 def warning_codes(t: Tiers) -> set:

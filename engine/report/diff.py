@@ -12,8 +12,7 @@ from .decision import num, to_plain
 from .document import Doc
 from ..errors import Diagnostic, PolicyError
 from ..compile.model import Version
-from ..kinds import table as table_kind
-from ..kinds import tiers as tiers_kind
+from ..kinds import KINDS
 from .render import describe
 from ..run.ruleset import RuleSet
 from .chart import chart, chart_files
@@ -41,12 +40,9 @@ def _params(v: Version) -> dict:
             for p in v.parameters.values()}
 
 
-def _tiers(v: Version) -> dict:
-    return {k: x for t in v.tiers.values() for k, x in tiers_kind.diff_entries(t).items()}
-
-
-def _tables(v: Version) -> dict:
-    return {k: x for t in v.tables.values() for k, x in table_kind.diff_entries(t).items()}
+def _construct(kind):
+    """name -> text of each part of the version's constructs of this kind (engine.kinds)."""
+    return lambda v: {k: x for t in getattr(v, kind.SECTION).values() for k, x in kind.diff_entries(t).items()}
 
 
 def _formulas(v: Version) -> dict:
@@ -87,8 +83,9 @@ def _meta(v: Version) -> dict:
 
 def data_diff(old: Version, new: Version) -> list[Change]:
     changes = []
-    for what, get in (("version", _meta), ("parameter", _params), ("tiers", _tiers), ("table", _tables),
-                      ("formula", _formulas), ("condition", _conditions), ("result", _result)):
+    parts = [("version", _meta), ("parameter", _params)] + [(k.WORD, _construct(k)) for k in KINDS] + \
+        [("formula", _formulas), ("condition", _conditions), ("result", _result)]
+    for what, get in parts:
         a, b = get(old), get(new)
         for name in list(a) + [k for k in b if k not in a]:
             if name not in b:

@@ -12,7 +12,7 @@ from ..errors import Diagnostic, EvaluationError, FactsError, MissingKey
 from ..compile.expressions import evaluation_error
 from .items import Item
 from ..compile.model import Formula, Ref, ResultField, Version
-from ..kinds import CALLABLE_KINDS
+from ..kinds import CALLABLE_KINDS, kind_of_call
 from ..kinds.calls import Recording
 from ..values import json_scalar, show
 
@@ -149,10 +149,7 @@ def _run_formula(f: Formula, item: Item, parts: dict, names_of, trace, warnings,
 def _note(rec, item, warnings, reached):
     """What the calls of one evaluation used (table and tier rows), and the warnings they gave."""
     for call in rec.calls:
-        if "table" in call:
-            reached.update((call["table"], n) for n in call["rows"])
-        else:
-            reached.update((call["tiers"], n) for n, row in enumerate(call["rows"], 1) if row["portion"] > 0)
+        reached.update(kind_of_call(call).reached(call))
     for code, message in rec.warnings:
         w = {"code": code, "message": message}
         if item.path:
