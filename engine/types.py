@@ -1,9 +1,10 @@
 """Static types of rule values: what every parameter, input, formula and result field holds.
 
 A type is a kind (decimal, integer, boolean, text, date, month, list, map), its element
-types (list of T, map of K to V), whether it can be null (optional T) and, for text, the
-values it can take when they are known (an input whose schema has an `enum`, a band's
-name, a literal). The compiler gives every value a type when the rules load, so a rule
+types (list of T, map of K to V), whether it can be null (optional T), for text the values
+it can take when they are known (an input whose schema has an `enum`, a literal), and for
+a number its bounds when known (an input whose schema has `minimum`/`maximum`): a decision
+table's gap check looks for gaps only where values can be. The compiler gives every value a type when the rules load, so a rule
 set that validates never meets a value of a kind it did not expect.
 
 Runtime values: decimal is a Decimal (or an int: an integer is a decimal), integer an int,
@@ -26,6 +27,7 @@ class Type:
     args: tuple = ()                    # list: (item,); map: (key, value)
     optional: bool = False              # the value can be null
     values: frozenset | None = None     # text: the values it can take, when known
+    bounds: tuple | None = None         # decimal, integer: (lowest, highest) it can be, inclusive; None an open side
 
     def __str__(self) -> str:
         return show(self)
@@ -110,7 +112,7 @@ def join(a: Type, b: Type) -> Type | None:
         return b if a.kind == "nothing" else a
     opt = a.optional or b.optional
     if {a.kind, b.kind} == {"decimal", "integer"}:
-        return Type("decimal", optional=opt)
+        return Type("decimal", optional=opt, bounds=_hull(a.bounds, b.bounds))
     if a.kind != b.kind:
         return None
     if a.kind == "text":
@@ -121,7 +123,30 @@ def join(a: Type, b: Type) -> Type | None:
         if any(p is None for p in parts):
             return None
         return Type(a.kind, tuple(parts), opt)
-    return Type(a.kind, optional=opt)
+    return Type(a.kind, optional=opt, bounds=_hull(a.bounds, b.bounds) if a.kind in ("decimal", "integer") else None)
+
+
+def _hull(a, b):
+    """The bounds of a value that is within a or within b (None: unbounded)."""
+    if a is None or b is None:
+        return None
+    lo = None if a[0] is None or b[0] is None else min(a[0], b[0])
+    hi = None if a[1] is None or b[1] is None else max(a[1], b[1])
+    return None if lo is None and hi is None else (lo, hi)
+
+
+def unbounded(t: Type) -> Type:
+    """t without number bounds, at any depth (what arithmetic and functions give)."""
+    if t.bounds is None and not t.args:
+        return t
+    return replace(t, bounds=None, args=tuple(unbounded(a) for a in t.args))
+
+
+def bounded(t: Type, lo, hi) -> Type:
+    """t with bounds (inclusive; None an open side), for a number type."""
+    if t.kind not in ("decimal", "integer") or (lo is None and hi is None):
+        return t
+    return replace(t, bounds=(lo, hi))
 
 
 def accepts(want: Type, got: Type) -> bool:

@@ -262,3 +262,62 @@ def test_no_shipped_expression_is_longer_than_120_characters():
         texts += [o.expression for t in version.tables.values() for r in t.rows for o in r.outputs if o.expression]
         long += [(version.policy, version.version, t) for t in texts if len(t) > 120]
     assert long == []
+
+
+LEVELS_RULE = """\
+policy: levels
+version: v1
+title: A table over a bounded integer
+source: {document: made up for the tests, date: "2020-01-01"}
+published: "2020-01-01T00:00:00Z"
+effective_from: "2020-01-01"
+facts_schema: levels.facts.json
+tables:
+  band:
+    inputs: [level]
+    outputs: [band]
+    rows:
+      - ["[0..3]", low]
+      - ["[4..7]", middle]
+      - ["[8..9]", high]
+inputs:
+  level: {path: level}
+formulas:
+  band_now: band(LEVEL)
+result:
+  band: band_now
+"""
+
+
+def levels(tmp_path, level_schema, argument="level"):
+    (tmp_path / "rules" / "levels").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "schemas").mkdir(exist_ok=True)
+    (tmp_path / "schemas" / "levels.facts.json").write_text(json.dumps(
+        {"type": "object", "required": ["level"], "properties": {"level": level_schema}}))
+    (tmp_path / "rules" / "levels" / "v1.yaml").write_text(LEVELS_RULE.replace("LEVEL", argument))
+    return load_rules(tmp_path / "rules")
+
+
+def test_a_gap_is_sought_only_within_the_schema_s_bounds(tmp_path):
+    # 0-9 by the schema: [0..3], [4..7], [8..9] leave no gap
+    rules = levels(tmp_path, {"type": "integer", "minimum": 0, "maximum": 9})
+    assert rules.evaluate("levels", {"level": 8}, as_of="2021-01-01").result == {"band": "high"}
+    # exclusive bounds, for integers: above -1 and below 10 is 0-9 too
+    levels(tmp_path, {"type": "integer", "exclusiveMinimum": -1, "exclusiveMaximum": 10})
+    # a maximum of 10 leaves 10 without a row
+    with pytest.raises(RuleError, match=r"table 'band' has no row for level 10: add rows"):
+        levels(tmp_path, {"type": "integer", "minimum": 0, "maximum": 10})
+    # no bounds: below 0 and above 9 are gaps
+    with pytest.raises(RuleError, match=r"no row for level below 0; level above 9"):
+        levels(tmp_path, {"type": "integer"})
+
+
+def test_arithmetic_and_functions_lose_the_bounds(tmp_path):
+    bounded = {"type": "integer", "minimum": 0, "maximum": 9}
+    # level - 1 can be -1; abs(level - 5) is not within 0-9's bounds either way: no bounds, so gaps
+    with pytest.raises(RuleError, match=r"no row for level below 0"):
+        levels(tmp_path, bounded, "level - 1")
+    with pytest.raises(RuleError, match=r"no row for level below 0"):
+        levels(tmp_path, bounded, "-level")
+    with pytest.raises(RuleError, match=r"no row for level below 0"):
+        levels(tmp_path, bounded, "max(level, 3)")

@@ -311,10 +311,12 @@ def value_type(node, root):
     for name in names if isinstance(names, list) else [names]:
         if name == "string":
             nt = T.DATE if node.get("format") == "date" else T.TEXT
-        elif name in ("integer", "boolean"):
-            nt = T.Type(name)
+        elif name == "integer":
+            nt = T.bounded(T.INTEGER, *_bounds(node, integer=True))
+        elif name == "boolean":
+            nt = T.BOOLEAN
         elif name == "number":
-            nt = T.DECIMAL
+            nt = T.bounded(T.DECIMAL, *_bounds(node, integer=False))
         elif name == "null":
             nt = T.NULL
         elif name == "array":
@@ -338,6 +340,27 @@ def value_type(node, root):
         if t is None:
             return None
     return t
+
+
+def _bounds(node, integer: bool):
+    """(lowest, highest) a number node admits, inclusive (None: open). An exclusive bound
+    is kept for integers only (the next whole number); for a decimal it has no inclusive
+    form, so it is left open: the bounds only ever say less than the schema."""
+    def number(key):
+        v = node.get(key)
+        return Decimal(str(v)) if isinstance(v, (int, Decimal)) and not isinstance(v, bool) else None
+    lo, hi = number("minimum"), number("maximum")
+    if integer:
+        lo = lo.to_integral_value(rounding="ROUND_CEILING") if lo is not None else None
+        hi = hi.to_integral_value(rounding="ROUND_FLOOR") if hi is not None else None
+        xlo, xhi = number("exclusiveMinimum"), number("exclusiveMaximum")
+        if xlo is not None:
+            k = xlo.to_integral_value(rounding="ROUND_FLOOR") + 1
+            lo = k if lo is None else max(lo, k)
+        if xhi is not None:
+            k = xhi.to_integral_value(rounding="ROUND_CEILING") - 1
+            hi = k if hi is None else min(hi, k)
+    return lo, hi
 
 
 def problem_of(node, root, value) -> str | None:

@@ -161,7 +161,7 @@ class _Checker:
         if isinstance(node.op, ast.Not):
             self.boolean(node.operand, t, "not")
             return T.BOOLEAN
-        return t if self.number(node.operand, t, SYMBOLS[type(node.op)]) else T.ANY
+        return T.unbounded(t) if self.number(node.operand, t, SYMBOLS[type(node.op)]) else T.ANY
 
     def boolean(self, node, t, op) -> bool:
         if t.kind in ("any", "boolean") and not t.optional:
@@ -295,7 +295,7 @@ class _Checker:
                                      f"{self.describe(arg_node, arg)}{' can be null' if problem[1] == 'null' else ''}"
                                      f" ({name}{sig.text})")
                 return T.ANY
-        return _substitute(sig.result, bindings)
+        return T.unbounded(_substitute(sig.result, bindings))   # abs(x), max(a, b): not within x's bounds
 
 
 def _as_month(t, other_node, other_type):

@@ -160,7 +160,8 @@ def _atoms(column: T.Type, tests: list):
         return atoms + [(v, show(v, "rule")) for v in listed] + \
             ([(other, "any other value")] if other is not None else [])
     if kind in ("decimal", "integer"):
-        points = sorted({Decimal(v) for t in tests for v in t.bounds()})
+        low, high = column.bounds or (None, None)   # from the facts schema: no gap is sought outside them
+        points = sorted({Decimal(v) for t in tests for v in t.bounds()} | {b for b in (low, high) if b is not None})
         if kind == "integer":
             points = [p for p in points if p == p.to_integral_value()]
         out = []
@@ -173,6 +174,7 @@ def _atoms(column: T.Type, tests: list):
                 shown = ("below " + show(hi, "rule") if lo is None else "above " + show(lo, "rule") if hi is None
                          else f"between {show(lo, 'rule')} and {show(hi, 'rule')}")
                 out.append((rep, shown))
+        out = [a for a in out if (low is None or a[0] >= low) and (high is None or a[0] <= high)]
         return atoms + sorted(out, key=lambda a: a[0])
     return None
 
