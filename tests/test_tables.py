@@ -298,12 +298,29 @@ def levels(tmp_path, level_schema, argument="level"):
     return load_rules(tmp_path / "rules")
 
 
+def levels_rows(tmp_path, tests):
+    """The levels table with these rows (level 0-9 by the schema)."""
+    rows = "".join(f'      - ["{t}", b{i}]\n' for i, t in enumerate(tests))
+    text = LEVELS_RULE.split("    rows:\n")[0] + "    rows:\n" + rows + "inputs:" + LEVELS_RULE.split("\ninputs:", 1)[1]
+    (tmp_path / "rules" / "levels").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "schemas").mkdir(exist_ok=True)
+    (tmp_path / "schemas" / "levels.facts.json").write_text(json.dumps(
+        {"type": "object", "required": ["level"], "properties": {"level": {"type": "integer", "minimum": 0, "maximum": 9}}}))
+    (tmp_path / "rules" / "levels" / "v1.yaml").write_text(text.replace("LEVEL", "level"))
+    return load_rules(tmp_path / "rules")
+
+
 def test_a_gap_is_sought_only_within_the_schema_s_bounds(tmp_path):
     # 0-9 by the schema: [0..3], [4..7], [8..9] leave no gap
     rules = levels(tmp_path, {"type": "integer", "minimum": 0, "maximum": 9})
     assert rules.evaluate("levels", {"level": 8}, as_of="2021-01-01").result == {"band": "high"}
     # exclusive bounds, for integers: above -1 and below 10 is 0-9 too
     levels(tmp_path, {"type": "integer", "exclusiveMinimum": -1, "exclusiveMaximum": 10})
+    # the whole numbers of a gap are named
+    with pytest.raises(RuleError, match=r"no row for level 8; level 9: add rows"):
+        levels_rows(tmp_path, ["[0..3]", "[4..7]"])
+    with pytest.raises(RuleError, match=r"no row for level from 4 to 7: add rows"):
+        levels_rows(tmp_path, ["[0..3]", "[8..9]"])
     # a maximum of 10 leaves 10 without a row
     with pytest.raises(RuleError, match=r"table 'band' has no row for level 10: add rows"):
         levels(tmp_path, {"type": "integer", "minimum": 0, "maximum": 10})

@@ -172,11 +172,18 @@ def _atoms(column: T.Type, tests: list):
             rep = _between(lo, hi, kind == "integer")
             if rep is not None:
                 shown = ("below " + show(hi, "rule") if lo is None else "above " + show(lo, "rule") if hi is None
+                         else _whole_between(lo, hi) if kind == "integer"
                          else f"between {show(lo, 'rule')} and {show(hi, 'rule')}")
                 out.append((rep, shown))
         out = [a for a in out if (low is None or a[0] >= low) and (high is None or a[0] <= high)]
         return atoms + sorted(out, key=lambda a: a[0])
     return None
+
+
+def _whole_between(lo, hi) -> str:
+    """The whole numbers strictly between two whole numbers, as a person says them."""
+    first, last = lo + 1, hi - 1
+    return show(first, "rule") if first == last else f"from {show(first, 'rule')} to {show(last, 'rule')}"
 
 
 def _between(lo, hi, integer: bool):
