@@ -27,7 +27,8 @@ class Type:
     args: tuple = ()                    # list: (item,); map: (key, value)
     optional: bool = False              # the value can be null
     values: frozenset | None = None     # text: the values it can take, when known
-    bounds: tuple | None = None         # decimal, integer: (lowest, highest) it can be, inclusive; None an open side
+    bounds: tuple | None = None         # decimal, integer read from facts: (lowest, highest) it can be, inclusive,
+                                        # None an open side; None: not read from facts (a computed number)
 
     def __str__(self) -> str:
         return show(self)
@@ -143,8 +144,8 @@ def unbounded(t: Type) -> Type:
 
 
 def bounded(t: Type, lo, hi) -> Type:
-    """t with bounds (inclusive; None an open side), for a number type."""
-    if t.kind not in ("decimal", "integer") or (lo is None and hi is None):
+    """t with bounds (inclusive; None an open side), for a number type read from facts."""
+    if t.kind not in ("decimal", "integer"):
         return t
     return replace(t, bounds=(lo, hi))
 

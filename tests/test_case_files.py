@@ -133,3 +133,22 @@ def test_policy_test_one_case_while_another_is_broken(capsys, tmp_path):
     assert code == 0
     code, _, err = run(capsys, "test", "msa-fee", "--rules", str(tmp_path / "rules"))
     assert code == 1 and "all-four-tiers.yaml" in err and "unknown key 'results'; did you mean 'result'?" in err
+
+
+@pytest.mark.parametrize("written, problem", [
+    ('fee: 500', None),                                             # unquoted: by value, 500 is 500.00
+    ('fee: 500.000', None),
+    ('fee: 501', "result.fee: expected 501 (compared by value), found '500.00'"),
+    ('fee: "500.00"', None),                                        # quoted: as text, decimals included
+    ('fee: "500"', "result.fee: expected '500', found '500.00'"),
+])
+def test_a_number_unquoted_compares_by_value_quoted_as_text(capsys, tmp_path, written, problem):
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    case = tmp_path / "rules" / "msa-fee" / "cases" / "minimum-fee.yaml"
+    # by hand (the case's comment): the 2024-06-11 fee of this case is one maintenance fee, 500.00
+    case.write_text(case.read_text().replace('fee: "500.00"}', written + "}"))
+    assert written in case.read_text()
+    code, out, _ = run(capsys, "test", "msa-fee/minimum-fee", "--rules", str(tmp_path / "rules"))
+    assert code == (0 if problem is None else 1)
+    if problem:
+        assert f"      {problem}" in out.splitlines()

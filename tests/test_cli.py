@@ -152,7 +152,14 @@ def test_validate_checks_the_facts_schemas_themselves(capsys, tmp_path):
     f.write_text(f.read_text().replace('"type": "object"', '"type": "objekt"', 1))
     code, out, err = run(capsys, "validate", "--rules", str(tmp_path / "rules"))
     assert code == 1
-    assert "msa-trading-terms.facts.json cannot be used: 'objekt' is not valid under any of the given schemas" in err
+    # in the schema file, at the path inside it, said as the facts errors are
+    assert err == (f"{tmp_path / 'schemas' / 'msa-trading-terms.facts.json'}: type: not valid JSON Schema: expected "
+                   "one of array, boolean, integer, null, number, object, string, found \"objekt\"; "
+                   "did you mean 'object'?\n")
+    f.write_text('{"type": "object",}')
+    code, out, err = run(capsys, "validate", "--rules", str(tmp_path / "rules"))
+    assert (code, err) == (1, f"{f}: not valid JSON: Expecting property name enclosed in double quotes: "
+                              "line 1 column 19 (char 18)\n")
 
 
 def test_rules_that_cannot_decide_exit_4(capsys, tmp_path):

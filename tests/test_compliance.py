@@ -22,6 +22,7 @@ def test_render_shows_tiers_formulas_and_flags_assumptions():
     assert "## Assumed values (2)" in md
     html = to_html(render(NEW))
     assert html.count('<tr class="flag">') == 4   # 2 in the assumptions table, 2 in the parameters
+    assert html.count('<tr class="flag"><td>⚠ ') == 4   # marked in words too, not by colour alone
 
 
 def test_render_shows_decision_tables_as_grids():

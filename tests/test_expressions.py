@@ -8,7 +8,7 @@ import pytest
 
 from engine.errors import EvaluationError
 from engine.run.evaluate import CONTEXT
-from engine.compile.expressions import MAX_EXPONENT, ExpressionSyntaxError, new_evaluator, parse
+from engine.compile.expressions import MAX_EXPONENT, ExpressionSyntaxError, parse
 
 
 def ev(text, collections=frozenset(), **names):
@@ -149,3 +149,9 @@ def test_non_decimal_int_literals_are_refused(text):
     refused(text)
 
 
+def test_the_readme_lists_every_function_as_the_functions_table_has_it():
+    from engine.compile.functions import markdown_table
+    from conftest import ROOT
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    listed = readme.split("<!-- functions:", 1)[1].split("-->\n", 1)[1].split("<!-- /functions -->", 1)[0]
+    assert listed == markdown_table()

@@ -162,7 +162,7 @@ def test_an_open_text_column_needs_a_catch_all_or_a_default(tmp_path):
     with pytest.raises(RuleError) as e:
         make(tmp_path, text)
     assert [d.message for d in e.value.diagnostics] == [
-        "table 'short_label' has no row for label any other value: add rows, a catch-all row (- in every column), "
+        "table 'short_label' has no row for label other than \"x\": add rows, a catch-all row (- in every column), "
         "or a default"]
     make(tmp_path, text.replace("      - [x, 1]\n", "      - [x, 1]\n      - [-, 0]\n"))
 

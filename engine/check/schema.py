@@ -210,7 +210,7 @@ def explain(validator, instance):
 def _explain(error):
     path = tuple(error.absolute_path)
     v = error.validator
-    if v in ("anyOf", "oneOf") and isinstance(error.instance, dict):
+    if v in ("anyOf", "oneOf") and (isinstance(error.instance, dict) or not (error.schema or {}).get("title")):
         branch = _pick_branch(error)
         if branch:
             for sub in branch:
@@ -397,6 +397,14 @@ def node_at(root, base):
         else:
             node = (node.get("properties") or {}).get(part)
     return deref(node, root)
+
+
+def schema_problems(schema) -> list[tuple[tuple, str]]:
+    """(path in the schema, message) of every way a schema is not valid JSON Schema (draft
+    2020-12), in the words of explain: `"type": "integr"` -> expected one of array, boolean,
+    integer, ..., found "integr"; did you mean 'integer'?"""
+    meta = _ecma_validator_class()
+    return [(path, message) for path, message, _key in explain(LazyValidator(meta.META_SCHEMA), schema)]
 
 
 def follow(root, node, parts):

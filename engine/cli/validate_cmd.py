@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import RuleError
+from ..errors import Diagnostic, RuleError
 from ..load import modeline
 from ..report.chart import load_charts
 from ..run.cases import load_cases
@@ -22,14 +22,25 @@ def add_arguments(parser) -> None:
                              "activates a rule set (exit 1 if any case fails)")
 
 
+def _versions_without_cases(rules, cases) -> list[Diagnostic]:
+    """A version no case runs: nothing checks what it decides (the test suite fails on it)."""
+    named = {(c.policy, str(v)) for c in cases for v in c.expect}
+    return [Diagnostic(v.path, f"no case runs version {v.version}: add it under `versions:` of a case in "
+                               f"{_display(rules.root / v.policy / 'cases')}/")
+            for vs in rules.policies.values() for v in vs if (v.policy, v.version) not in named]
+
+
 def run(args) -> int:
     rules = rules_from(args)
     errors, warnings = modeline.check_all(rules.root, _display)
     for load in (load_cases, load_charts):   # what can be known of them without running them
         try:
-            load(rules)
+            loaded = load(rules)
         except RuleError as exc:
             errors += exc.diagnostics
+            continue
+        if load is load_cases:
+            warnings += _versions_without_cases(rules, loaded)
     if args.cases and not errors:
         errors += case_failures(rules)
     for d in dict.fromkeys(errors):

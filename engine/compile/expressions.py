@@ -402,9 +402,14 @@ def parse(text: str, collections=frozenset(), callables=frozenset()) -> Expressi
                 return node
             if node.func.id not in FUNCTIONS:
                 what = node.func.id
+                hint = did_you_mean(what, list(callables))
+                if hint:   # a misspelt table or tiers of the file
+                    raise ExpressionSyntaxError(f"'{what}' is not a table, tiers or function{hint}",
+                                                lead + node.col_offset)
                 hint = did_you_mean(what, FUNCTIONS)
+                own = f"; the file's tables and tiers are {', '.join(sorted(callables))}" if callables else ""
                 raise ExpressionSyntaxError(f"unknown function '{what}'" + (hint or f"; the functions are "
-                                            f"{', '.join(sorted(FUNCTIONS))}"), lead + node.col_offset)
+                                            f"{', '.join(sorted(FUNCTIONS))}{own}"), lead + node.col_offset)
             if node.keywords:
                 raise ExpressionSyntaxError("keyword arguments are not allowed", lead + node.col_offset)
             node.args = [self.visit(a) for a in node.args]

@@ -12,6 +12,7 @@ from ..check import schema as schemacheck
 from ..check.fast import compile_schema
 from ..errors import Diagnostic, RuleError, did_you_mean
 from ..kinds import KINDS
+from ..load.layout import display as _display
 from ..load.yamlfile import load_yaml
 from . import shared as shared_mod
 from . import typer
@@ -205,8 +206,14 @@ class Compiler(DataStage, ScopeStage, NameStage, PlanStage, ConditionStage, Resu
             if candidate.is_file():
                 try:
                     schema, validator, fast = _facts_schema_file(candidate, self.check_schemas)
-                except Exception as exc:  # a broken schema file is a rule error, said plainly
-                    self.ctx.error(("facts_schema",), f"facts schema {candidate} cannot be used: {str(exc).splitlines()[0]}")
+                except ValueError as exc:   # not JSON: json's own message has the line and column
+                    self.ctx.errors.append(Diagnostic(_display(candidate), f"not valid JSON: {exc}"))
+                    return None
+                except Exception as exc:  # a broken schema file is a rule error, said plainly, in the schema
+                    problems = schemacheck.schema_problems(schemacheck.load_schema(candidate))
+                    self.ctx.errors += [Diagnostic(_display(candidate), f"not valid JSON Schema: {message}",
+                                                   schemacheck.json_path(path)) for path, message in problems] or \
+                        [Diagnostic(_display(candidate), f"cannot be used: {str(exc).splitlines()[0]}")]
                     return None
                 self.facts_schema, self.facts_fast = schema, fast
                 return validator

@@ -178,6 +178,15 @@ FUNCTIONS = {
 }
 
 CALLABLES = {name: fn for name, (fn, _signatures, _doc) in FUNCTIONS.items()}
+
+
+def markdown_table() -> str:
+    """The functions as the README lists them (a test holds the README to this)."""
+    rows = ["| types | what it does |", "|---|---|"]
+    for name, (_fn, signatures, doc) in sorted(FUNCTIONS.items()):
+        shown = "<br>".join(f"`{name}{s}`" for s in signatures)
+        rows.append(f"| {shown} | {doc} |")
+    return "\n".join(rows) + "\n"
 SIGNATURES = {name: signatures for name, (_fn, signatures, _doc) in FUNCTIONS.items()}
 
 __all__ = ["FUNCTIONS", "CALLABLES", "SIGNATURES", "Decimal"]

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from .. import types as T
 from .functions import SIGNATURES
+from .signatures import match, never, signature, substitute, usage
 
 SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.USub: "-", ast.UAdd: "+",
            ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.In: "in",
@@ -210,8 +211,8 @@ class _Checker:
             item = rt.args[0]
             if T.join(T.required(lt), item) is None:
                 self.error(ln, f"'{op}': {self.describe(ln, lt)} is never an item of {self.describe(rn, rt)}")
-            elif _never(item, lt):
-                values, _, other, _side = _never(item, lt)
+            elif never(item, lt):
+                values, _, other, _side = never(item, lt)
                 self.error(ln, f"'{op}': {', '.join(chr(34) + v + chr(34) for v in values)} can never match, the "
                                f"values on the other side are {T.show(other)}" + _did_you_mean(values[0], other.values))
             return
@@ -261,7 +262,7 @@ class _Checker:
             for problem in problems:
                 self.error(node, f"{name}(): {problem}")
             return t
-        signatures = [_signature(s) for s in SIGNATURES[name]]
+        signatures = [signature(s) for s in SIGNATURES[name]]
         fitting = [s for s in signatures if s.fits(len(args))]
         if not fitting:
             shown = " or ".join(f"{name}{s.text}" for s in signatures)
@@ -272,7 +273,7 @@ class _Checker:
         bindings: dict = {}
         for i, (arg_node, arg) in enumerate(zip(node.args, args)):
             want = sig.param(i)
-            problem = _match(want, arg, bindings)
+            problem = match(want, arg, bindings)
             if problem and problem[1] == "never":
                 values, _, other, side = problem
                 where = arg_node if side == "second" else node.args[0]
@@ -287,15 +288,15 @@ class _Checker:
                 known = self.known(arg_node)
                 if known is not None and known <= 0:
                     self.error(arg_node, f"{name}(){_nth(i, len(args))} must be above 0, and "
-                                         f"{self.describe(arg_node, arg)} is {T.shown_value(known)} ({name}{sig.text})")
+                                         f"{self.describe(arg_node, arg)} is {T.shown_value(known)} ({usage(name, sig)})")
                     return T.ANY
             if problem:
                 self.error(arg_node, f"{name}(){_nth(i, len(args))} needs {problem[0]}, "
                                      f"{'but' if problem[1] == 'null' else 'not'} "
                                      f"{self.describe(arg_node, arg)}{' can be null' if problem[1] == 'null' else ''}"
-                                     f" ({name}{sig.text})")
+                                     f" ({usage(name, sig)})")
                 return T.ANY
-        return T.unbounded(_substitute(sig.result, bindings))   # abs(x), max(a, b): not within x's bounds
+        return T.unbounded(substitute(sig.result, bindings))   # abs(x), max(a, b): not within x's bounds
 
 
 def _as_month(t, other_node, other_type):
@@ -304,18 +305,6 @@ def _as_month(t, other_node, other_type):
             and re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", next(iter(t.values))):
         return T.Type("month", optional=t.optional)
     return t
-
-
-def _never(first: T.Type, second: T.Type):
-    """Two text values matched by equality whose known values do not nest (neither set is
-    within the other: a misspelt value on one side): (the values that can never match, 'never',
-    the other side's type), naming the side with fewer such values; else None."""
-    if first.kind != "text" or second.kind != "text" or first.values is None or second.values is None:
-        return None
-    a, b = second.values - first.values, first.values - second.values
-    if not a or not b:
-        return None
-    return (sorted(a), "never", first, "second") if len(a) <= len(b) else (sorted(b), "never", second, "first")
 
 
 def _is_none(node) -> bool:
@@ -330,121 +319,6 @@ def _did_you_mean(value, values) -> str:
 
 def _nth(i: int, count: int) -> str:
     return "" if count == 1 else f"'s {['first', 'second', 'third', 'fourth'][i] if i < 4 else f'{i + 1}th'} argument"
-
-
-# -- signatures of the functions table ------------------------------------------------------
-
-VARIABLES = {"T": "any value", "K": "any value", "V": "any value", "E": "any value", "N": "a number",
-             "O": "a number, text, a date or a month"}
-MATCHED = ("E", "K")   # compared by equality: a later argument's known values must be among the first's
-
-
-@dataclass(frozen=True)
-class _Signature:
-    text: str
-    params: tuple      # patterns: a Type, or a variable letter, or ('list', pattern) / ('map', k, v)
-    variadic: bool
-    result: object
-
-    def fits(self, n: int) -> bool:
-        return n == len(self.params) or (self.variadic and n >= len(self.params))
-
-    def param(self, i: int):
-        return self.params[min(i, len(self.params) - 1)]
-
-    def arity_text(self) -> str:
-        n = len(self.params)
-        return f"{n} or more arguments" if self.variadic else f"{n} argument{'s' if n != 1 else ''}"
-
-
-_SIG_CACHE: dict = {}
-
-
-def _signature(text: str) -> _Signature:
-    if text not in _SIG_CACHE:
-        args, result = text.split("->")
-        parts = [p.strip() for p in args.strip()[1:-1].split(",")]
-        variadic = parts[-1] == "..."
-        if variadic:
-            parts = parts[:-1]
-        _SIG_CACHE[text] = _Signature(args.strip(), tuple(_pattern(p) for p in parts), variadic,
-                                      _pattern(result.strip()))
-    return _SIG_CACHE[text]
-
-
-def _pattern(text: str):
-    if text.startswith("positive "):
-        return ("positive", _pattern(text[len("positive "):]))
-    if text in VARIABLES:
-        return text
-    if text.startswith("list of "):
-        return ("list", _pattern(text[8:]))
-    if text.startswith("map of "):
-        k, v = text[7:].split(" to ", 1)
-        return ("map", _pattern(k), _pattern(v))
-    return T.parse(text)
-
-
-def _wanted(pattern) -> str:
-    if isinstance(pattern, str):
-        return VARIABLES[pattern]
-    if isinstance(pattern, tuple):
-        return "a list" if pattern[0] == "list" else "a map"
-    return {"decimal": "a number", "integer": "a whole number", "boolean": "true or false", "date": "a date",
-            "month": "a month"}.get(pattern.kind, T.show(pattern))
-
-
-def _match(pattern, got: T.Type, bindings: dict):
-    """None if got fits pattern (binding its variables), else (what was wanted, 'kind'|'null'|'never')."""
-    if got.kind == "any":
-        return None
-    if isinstance(pattern, tuple) and pattern[0] == "positive":
-        return _match(pattern[1], got, bindings)
-    if isinstance(pattern, str):
-        if got.kind == "null" or got.optional:
-            return (VARIABLES[pattern], "null")
-        if pattern == "N" and not T.is_number(got) or pattern == "O" and got.kind not in T.ORDERED:
-            return (VARIABLES[pattern], "kind")
-        if got.kind in ("list", "map") and pattern in ("N", "O"):
-            return (VARIABLES[pattern], "kind")
-        bound = bindings.get(pattern)
-        joined = got if bound is None else T.join(bound, got)
-        if joined is None:
-            return (f"{T.show(bound)} like the other arguments", "kind")
-        never = _never(bound, got) if pattern in MATCHED and bound is not None else None
-        if never:
-            return never
-        bindings[pattern] = joined
-        return None
-    if isinstance(pattern, tuple):
-        if got.kind != pattern[0]:
-            return (_wanted(pattern) + (f" of {_wanted(pattern[1])}" if pattern[0] == "list" else ""), "kind")
-        if got.optional:
-            return (_wanted(pattern), "null")
-        for sub, arg in zip(pattern[1:], got.args):
-            if arg.kind == "nothing":
-                continue
-            if arg.optional and not (isinstance(sub, T.Type) and sub.optional):
-                return (f"{_wanted(pattern)} whose items cannot be null", "kind")
-            problem = _match(sub, arg, bindings)
-            if problem and problem[1] == "never":
-                return problem
-            if problem:
-                return (f"{_wanted(pattern)} of {problem[0]}", "kind")
-        return None
-    if got.kind == "null" or got.optional and not pattern.optional:
-        return (_wanted(pattern), "null")
-    return None if T.accepts(pattern, got) else (_wanted(pattern), "kind")
-
-
-def _substitute(pattern, bindings) -> T.Type:
-    if isinstance(pattern, str):
-        t = bindings.get(pattern, T.ANY)
-        return T.ANY if t.kind == "nothing" else t
-    if isinstance(pattern, tuple):
-        parts = [_substitute(p, bindings) for p in pattern[1:]]
-        return T.list_of(parts[0]) if pattern[0] == "list" else T.map_of(*parts)
-    return pattern
 
 
 __all__ = ["Binding", "Inferred", "infer"]

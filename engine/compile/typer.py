@@ -13,6 +13,8 @@ rules load, and every misuse is an error with file:line:col, all of them in one 
 """
 from __future__ import annotations
 
+import re
+
 from decimal import Decimal
 
 from ..check import schema as schemacheck
@@ -123,6 +125,28 @@ def entries_types(c, facts_base) -> tuple[T.Type, T.Type]:
 
 # -- names --------------------------------------------------------------------------------------
 
+def _text_parameter(p) -> str:
+    """A text parameter in a message; one that looks like a number says how to write it."""
+    shown = f"the text {T.shown_value(p.value)}"
+    m = re.fullmatch(r"\s*(-?[0-9][0-9.,_]*)\s*(%?)\s*([^\s0-9].*)?", p.value)
+    if not m:
+        return shown
+    line = p.where.rsplit(":", 2)[-2] if p.where.count(":") >= 2 else "?"
+    scale = {"k": 3, "m": 6, "mn": 6, "bn": 9}.get((m.group(3) or "").strip().lower())
+    digits = m.group(1).replace(",", "").replace("_", "")
+    if scale and re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", digits):
+        how = f"a number is written in full and without quotes, {format(Decimal(digits).scaleb(scale), 'f')}"
+    elif m.group(3):
+        how = "a number is written alone, without quotes; its unit goes under unit:"
+    elif m.group(2):
+        how = "a percentage is written as a fraction, without quotes: 0.1% is 0.001"
+    elif digits != m.group(1):
+        how = f"a number is written without quotes or separators, {digits}"
+    else:
+        how = "a number is written without quotes"
+    return f"{shown}, line {line}: {how}"
+
+
 class Types:
     """The types of everything named in one rule file, filled in as the pass goes."""
 
@@ -140,7 +164,7 @@ class Types:
             return None
         if ref.kind == "param":
             value = self.c.params[ref.target].value
-            shown = f"the text {T.shown_value(value)}" if isinstance(value, str) else \
+            shown = _text_parameter(self.c.params[ref.target]) if isinstance(value, str) else \
                 T.shown_value(value) if not isinstance(value, (list, tuple)) else T.show(self.params[ref.target])
             return Binding(("param", ref.target), self.params[ref.target], f"parameter '{ref.name}' ({shown})", value)
         t = self.values.get((ref.child, ref.target), T.ANY)

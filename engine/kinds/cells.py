@@ -157,8 +157,9 @@ def _atoms(column: T.Type, tests: list):
             return None
         listed = sorted({v for t in tests for v in t.bounds()}, key=str)
         other = "\x00" if kind != "date" else None
-        return atoms + [(v, show(v, "rule")) for v in listed] + \
-            ([(other, "any other value")] if other is not None else [])
+        shown = [show(v, "rule") for v in listed]
+        rest = ("other than " + ", ".join(shown[:3]) + (", ..." if len(shown) > 3 else "")) if shown else "of any value"
+        return atoms + list(zip(listed, shown)) + ([(other, rest)] if other is not None else [])
     if kind in ("decimal", "integer"):
         low, high = column.bounds or (None, None)   # from the facts schema: no gap is sought outside them
         points = sorted({Decimal(v) for t in tests for v in t.bounds()} | {b for b in (low, high) if b is not None})
@@ -241,8 +242,23 @@ def check(table, rows: list, columns: tuple, used: set) -> list[tuple[tuple, str
     if gaps:
         shown = "; ".join(_shown(table, c) for c in gaps[:3]) + (f"; and {len(gaps) - 3} more" if len(gaps) > 3 else "")
         problems.append((table.at + ("rows",), f"table '{table.name}' has no row for {shown}: add rows, a catch-all "
-                                               "row (- in every column), or a default"))
+                                               "row (- in every column), or a default" + _bounds_hint(table, columns, gaps)))
     return problems
+
+
+def _bounds_hint(table, columns, gaps) -> str:
+    """Where a gap lies below or above every row of a number column the facts schema does
+    not bound: the schema may be what is missing."""
+    for combo in gaps:
+        for name, column, (_v, desc) in zip(table.inputs, columns, combo):
+            if column.bounds is None:   # a computed number: the facts schema cannot bound it
+                continue
+            lo, hi = column.bounds
+            side = "minimum" if desc.startswith("below ") and lo is None else \
+                "maximum" if desc.startswith("above ") and hi is None else None
+            if side and column.kind in ("decimal", "integer"):
+                return f"; or, if {name} is never {desc}, give it a {side} in the facts schema"
+    return ""
 
 
 def unused_rows(table, used: set) -> list[tuple[tuple, str]]:

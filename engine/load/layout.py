@@ -9,6 +9,7 @@ Facts files (*.json) may sit beside cases. Any other YAML file is never read, wh
 error: a case saved in `case/` would otherwise pass by not running."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 SCHEMAS = {   # kind -> (schema file, JSON pointer within it)
@@ -20,6 +21,15 @@ SCHEMAS = {   # kind -> (schema file, JSON pointer within it)
 
 WHERE = ("rule files are <policy>/<version>.yaml, shared data _shared/<name>.yaml, cases "
          "<policy>/cases/<name>.yaml, charts <policy>/charts/<name>.yaml")
+
+
+def display(path: Path) -> str:
+    """A path in messages: relative to the working directory when below it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # pragma: no cover - another drive on Windows
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
 
 
 def kind_of(root: Path, path: Path) -> str | None:

@@ -90,13 +90,14 @@ def to_html(doc: Doc) -> str:
             out.append(f"<h{block[1] + 1}>{e(block[2])}</h{block[1] + 1}>")
         elif kind == "p":
             if block[2]:
-                out.append(f'<p class="flag"><strong>Assumed:</strong> {e(block[1])}</p>')
+                out.append(f'<p class="flag">⚠ <strong>Assumed:</strong> {e(block[1])}</p>')
             else:
                 out.append(f"<p>{e(block[1])}</p>")
         elif kind == "table":
             _, head, rows, flags = block
             out.append("<table><thead><tr>" + "".join(f"<th>{e(str(h))}</th>" for h in head) + "</tr></thead><tbody>")
             for row, flag in zip(rows, flags):
+                row = [f"⚠ {row[0]}", *row[1:]] if flag else row   # marked in words too, not by colour alone
                 cells = "".join(f'<td class="num">{e(str(c))}</td>' if _is_num(c) else f"<td>{e(str(c))}</td>"
                                 for c in row)
                 out.append(f'<tr class="flag">{cells}</tr>' if flag else f"<tr>{cells}</tr>")

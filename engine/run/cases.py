@@ -11,7 +11,8 @@ A case file (rules/<policy>/cases/<name>.yaml, schemas/case-file.schema.json):
         result: {total: "5711.23"}      # a partial match: only the keys given are compared
         warnings: [MISSING_DAYS]        # optional: the exact list of warning codes
 
-Values compare as text: a money amount is written with its two decimals. What can be
+A value in quotes is compared as text ("5711.23": the amount and its two decimals); an
+unquoted number by value (2.5005 matches "2.50050000"). What can be
 known before the case runs is checked when it loads (engine.run.casecheck).
 """
 from __future__ import annotations
@@ -162,12 +163,29 @@ def _compare(expected, actual, where: str, problems: list):
             return
         for i, (e, a) in enumerate(zip(expected, actual)):
             _compare(e, a, f"{where}[{i}]", problems)
+    elif _number(expected) and (_number(actual) or _numeric_text(actual)):
+        # unquoted, a number is compared by value (2.5005 is 2.50050000); quoted, as text
+        if Decimal(expected) != Decimal(str(actual)):
+            problems.append(f"{where}: expected {format(Decimal(expected), 'f')} (compared by value), found {actual!r}")
     else:
         want = format(expected, "f") if isinstance(expected, Decimal) else expected
         if isinstance(want, int) and not isinstance(want, bool) and isinstance(actual, str):
             want = str(want)
         if want != actual:
             problems.append(f"{where}: expected {want!r}, found {actual!r}")
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, Decimal)) and not isinstance(value, bool)
+
+
+def _numeric_text(value) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return Decimal(value).is_finite()
+    except ArithmeticError:
+        return False
 
 
 def run_case(rules: RuleSet, case: Case, version: str) -> Outcome:

@@ -32,13 +32,7 @@ def default_rules_dir() -> Path:
     return Path(os.environ["POLICY_RULES"]) if os.environ.get("POLICY_RULES") else shipped_dir("rules")
 
 
-def _display(path: Path) -> str:
-    """Paths in messages: relative to the working directory when below it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:  # pragma: no cover - other drive on Windows
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
+_display = layout.display
 
 
 class RuleSet:
