@@ -340,3 +340,21 @@ def test_arithmetic_and_functions_lose_the_bounds(tmp_path):
         levels(tmp_path, bounded, "-level")
     with pytest.raises(RuleError, match=r"no row for level below 0"):
         levels(tmp_path, bounded, "max(level, 3)")
+
+
+def test_complete_true_checks_the_gaps_of_a_table_with_a_default(tmp_path):
+    """`default` is the answer where no row matches; `complete: true` says that never happens,
+    and is checked like a table without a default."""
+    text = LEVELS_RULE.replace("    inputs: [level]\n", "    complete: true\n    default: none\n    inputs: [level]\n")
+    rows = text.split("    rows:\n")
+    (tmp_path / "rules" / "levels").mkdir(parents=True)
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "levels.facts.json").write_text(json.dumps(
+        {"type": "object", "required": ["level"], "properties": {"level": {"type": "integer", "minimum": 0, "maximum": 9}}}))
+    rule = tmp_path / "rules" / "levels" / "v1.yaml"
+    rule.write_text(rows[0] + "    rows:\n" + rows[1].replace('      - ["[8..9]", high]\n', "").replace("LEVEL", "level"))
+    with pytest.raises(RuleError, match=r"has no row for level 8; level 9: add rows or a catch-all row "
+                                        r"\(- in every column\); it says complete: true$"):
+        load_rules(tmp_path / "rules")
+    rule.write_text(rule.read_text().replace("    complete: true\n", ""))   # the default answers 8 and 9
+    assert load_rules(tmp_path / "rules").evaluate("levels", {"level": 9}, as_of="2021-01-01").result == {"band": "none"}

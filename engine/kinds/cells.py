@@ -207,22 +207,26 @@ def check(table, rows: list, columns: tuple, used: set) -> list[tuple[tuple, str
     if any(column.kind == "any" for column in columns):
         used.update(range(len(rows)), range(-len(rows), 0))   # a column of unknown type: an error elsewhere says why
         return []
+    # without a default a table must answer every value; `complete: true` asks the same of one with a default
+    must_cover = (not table.has_default or table.complete) and \
+        not (table.hit == "collect" and table.aggregate in ("sum", "count", "list"))
     atoms = []
     for j, column in enumerate(columns):
         a = _atoms(column, [tests[j] for tests, _ in rows])
         if a is None:
             used.update(range(len(rows)), range(-len(rows), 0))
-            return [] if table.has_default or table.hit == "collect" and table.aggregate in ("sum", "count", "list") \
-                else [(table.at, f"table '{table.name}': its gaps cannot be checked for column "
-                                 f"'{table.inputs[j]}' ({T.show(column)}) with comparisons: give it a default")]
+            return [] if not must_cover else [(table.at, f"table '{table.name}': its gaps cannot be checked for column "
+                                                         f"'{table.inputs[j]}' ({T.show(column)}) with comparisons: "
+                                                         + ("drop complete: true" if table.complete else "give it a default"))]
         atoms.append(a)
     size = 1
     for a in atoms:
         size *= len(a)
     if size > MAX_COMBINATIONS:
         used.update(range(len(rows)), range(-len(rows), 0))
-        return [] if table.has_default else [(table.at, f"table '{table.name}': too many combinations of column "
-                                                       f"values ({size}) to check its gaps: give it a default")]
+        return [] if not must_cover else [(table.at, f"table '{table.name}': too many combinations of column "
+                                                     f"values ({size}) to check its gaps: "
+                                                     + ("drop complete: true" if table.complete else "give it a default"))]
     problems, overlaps, gaps = [], set(), []
     for combo in product(*atoms):
         values = [v for v, _ in combo]
@@ -237,12 +241,14 @@ def check(table, rows: list, columns: tuple, used: set) -> list[tuple[tuple, str
                     problems.append((table.rows[hits[1]].at, f"table '{table.name}': rows {hits[0] + 1} and "
                                      f"{hits[1] + 1} both match {_shown(table, combo)}; a unique table's rows must not "
                                      "overlap (or make it hit: first)"))
-        elif not table.has_default and not (table.hit == "collect" and table.aggregate in ("sum", "count", "list")):
+        elif must_cover:
             gaps.append(combo)
     if gaps:
         shown = "; ".join(_shown(table, c) for c in gaps[:3]) + (f"; and {len(gaps) - 3} more" if len(gaps) > 3 else "")
-        problems.append((table.at + ("rows",), f"table '{table.name}' has no row for {shown}: add rows, a catch-all "
-                                               "row (- in every column), or a default" + _bounds_hint(table, columns, gaps)))
+        fix = "add rows or a catch-all row (- in every column); it says complete: true" if table.complete else \
+            "add rows, a catch-all row (- in every column), or a default"
+        problems.append((table.at + ("rows",), f"table '{table.name}' has no row for {shown}: {fix}"
+                                               + _bounds_hint(table, columns, gaps)))
     return problems
 
 
