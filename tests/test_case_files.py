@@ -152,3 +152,98 @@ def test_a_number_unquoted_compares_by_value_quoted_as_text(capsys, tmp_path, wr
     assert code == (0 if problem is None else 1)
     if problem:
         assert f"      {problem}" in out.splitlines()
+
+
+MAP_RULE = """\
+policy: rates
+version: v1
+title: A result that is a map
+source: {document: made up for the tests, date: "2020-01-01"}
+published: "2020-01-01T00:00:00Z"
+effective_from: "2020-01-01"
+facts_schema: rates.facts.json
+inputs:
+  rates: {path: rates}
+  total: {path: total}
+result:
+  rates: rates
+  total: total
+"""
+
+
+@pytest.mark.parametrize("expected, problem", [
+    ('{rates: {BTC: "0.5", ETH: "1"}}', None),                   # a map result compared as a map
+    ('{rates: {BTC: "0.5", ETH: "2"}}', "FAIL"),
+    ('{total: {amount: "3"}}', "'total' is a value (optional decimal), not an object"),
+])
+def test_a_case_may_expect_a_map_where_the_result_is_one(capsys, tmp_path, expected, problem):
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "rates.facts.json").write_text(
+        '{"type": "object", "properties": {"rates": {"type": "object", "additionalProperties": {"type": "number"}},'
+        ' "total": {"type": "number"}}}')
+    (tmp_path / "rules" / "rates" / "cases").mkdir(parents=True)
+    (tmp_path / "rules" / "rates" / "v1.yaml").write_text(MAP_RULE)
+    (tmp_path / "rules" / "rates" / "cases" / "two.yaml").write_text(
+        "description: two rates\nfacts: {rates: {BTC: 0.5, ETH: 1}, total: 3}\nas_of: \"2021-01-01\"\n"
+        f"versions:\n  v1: {{result: {expected}}}\n")
+    code, out, err = run(capsys, "test", "rates", "--rules", str(tmp_path / "rules"))
+    if problem is None:
+        assert code == 0 and out.startswith("PASS")
+    elif problem == "FAIL":
+        assert code == 1 and "result.rates.ETH: expected '2', found '1'" in out
+    else:
+        assert code == 1 and problem in err
+
+
+def test_true_and_false_are_not_1_and_0_in_a_case(capsys, tmp_path):
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    case = tmp_path / "rules" / "msa-fee" / "cases" / "minimum-fee.yaml"
+    # by hand (the case's comment): team VIP 3 is below VIP 7, so no trading fee applies: false
+    case.write_text(case.read_text().replace('fee: "500.00"}', 'fee: "500.00", sub_accounts: [{trading_fee_applies: 0}]}'))
+    code, out, _ = run(capsys, "test", "msa-fee/minimum-fee", "--rules", str(tmp_path / "rules"))
+    assert code == 1 and "      result.sub_accounts[0].trading_fee_applies: expected 0, found false" in out
+
+
+def test_cases_in_a_folder_with_no_rule_file_are_an_error(capsys, tmp_path):
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    typo = tmp_path / "rules" / "msa_fee" / "cases"
+    typo.mkdir(parents=True)
+    shutil.copyfile(ROOT / "rules" / "msa-fee" / "cases" / "minimum-fee.yaml", typo / "minimum-fee.yaml")
+    code, out, err = run(capsys, "validate", "--rules", str(tmp_path / "rules"))
+    assert code == 1 and out == ""
+    assert err == (f"{tmp_path / 'rules' / 'msa_fee'}: cases or charts of no policy: this folder has no rule file "
+                   "(<policy>/<version>.yaml), so they never run; did you mean 'msa-fee'?\n")
+
+
+def test_hidden_files_are_not_read_and_links_are_followed(capsys, tmp_path):
+    (tmp_path / "real").mkdir()
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    shutil.move(tmp_path / "rules" / "msa-fee", tmp_path / "real" / "msa-fee")
+    (tmp_path / "rules" / "msa-fee").symlink_to(tmp_path / "real" / "msa-fee", target_is_directory=True)
+    cases = tmp_path / "rules" / "msa-fee" / "cases"
+    (cases / ".draft.yaml").write_text("not: [a case")          # hidden: an editor's or macOS's file
+    (tmp_path / "rules" / "msa-fee" / "._2024-06-11.yaml").write_bytes(b"\x00\x05")
+    code, out, err = run(capsys, "validate", "--rules", str(tmp_path / "rules"))
+    assert (code, err) == (0, "")
+    (tmp_path / "rules" / "msa-fee" / "case").mkdir()             # under the link, a case never read
+    shutil.copyfile(cases / "minimum-fee.yaml", tmp_path / "rules" / "msa-fee" / "case" / "minimum-fee.yaml")
+    code, out, err = run(capsys, "validate", "--rules", str(tmp_path / "rules"))
+    assert code == 1 and "msa-fee/case/minimum-fee.yaml: this file is never read" in err
+    (tmp_path / "rules" / "msa-fee" / "case" / "minimum-fee.yaml").unlink()
+    (tmp_path / "rules" / "msa-fee" / "2030-01-01.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    code, out, err = run(capsys, "validate", "--rules", str(tmp_path / "rules"))
+    assert code == 1 and err.strip().endswith("2030-01-01.yaml: a broken link: it leads to no file")
+
+
+def test_modeline_after_a_byte_order_mark_and_by_a_wrong_path(tmp_path):
+    root = tmp_path / "rules"
+    (root / "p" / "cases").mkdir(parents=True)
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "case-file.schema.json").write_text("{}")
+    case = root / "p" / "cases" / "c.yaml"
+    case.write_bytes(b"\xef\xbb\xbf# yaml-language-server: $schema=../../../schemas/case-file.schema.json\n")
+    assert modeline.check(root, case, "c.yaml", "case") == ([], [])
+    case.write_text("# yaml-language-server: $schema=../../schemas/case-file.schema.json\n")   # one level short
+    errors, [warning] = modeline.check(root, case, "c.yaml", "case")
+    assert errors == [] and "the modeline's path does not lead to" in warning.message
+    assert warning.message.endswith("# yaml-language-server: $schema=../../../schemas/case-file.schema.json")

@@ -1,5 +1,6 @@
 """Dated shared data: a new collateral ratio applies from its date, once published, and
 never rewrites a decision before it (result and digest alike)."""
+import json
 import shutil
 
 import pytest
@@ -92,3 +93,55 @@ def test_two_values_of_the_same_dates_are_ambiguous(tmp_path):
     assert [d.message for d in e.value.diagnostics] == [   # and no knock-on error in the policies using it
         "table 'collateral_ratio' has two values from 2024-12-05 published 2024-12-05T00:00:00Z (the other is value 1): "
         "which applies would be ambiguous"]
+
+
+SHARED_SIGN = """\
+title: s
+source: {document: made up for the tests, date: "2020-01-01"}
+tables:
+  sign:
+    hit: first
+    inputs: [x]
+    outputs: [s]
+    values:
+      - from: "2020-01-01"
+        published: "2020-01-01T00:00:00Z"
+        rows:
+          - [ROW, one]
+          - [-, other]
+"""
+USES_SIGN = """\
+policy: p
+version: v1
+title: t
+source: {document: made up for the tests, date: "2020-01-01"}
+published: "2020-01-01T00:00:00Z"
+effective_from: "2020-01-01"
+facts_schema: p.facts.json
+uses: [s]
+inputs:
+  x: {path: x}
+formulas:
+  s: sign(x)
+result:
+  s: s
+"""
+
+
+@pytest.mark.parametrize("row, x_schema, refused", [
+    ('"< 0"', {"type": "integer", "minimum": 0}, None),     # a row for another policy's negatives: fine here
+    ("ETH", {"enum": ["BTC", "USDT"]}, None),                # a value this policy's assets never take
+    ("USTD", {"enum": ["BTC", "USDT"]}, "did you mean 'USDT'?"),   # close to one it does: a typo
+])
+def test_a_shared_table_serves_several_policies(tmp_path, row, x_schema, refused):
+    (tmp_path / "rules" / "_shared").mkdir(parents=True)
+    (tmp_path / "rules" / "p").mkdir()
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "p.facts.json").write_text(json.dumps({"type": "object", "properties": {"x": x_schema}}))
+    (tmp_path / "rules" / "_shared" / "s.yaml").write_text(SHARED_SIGN.replace("ROW", row))
+    (tmp_path / "rules" / "p" / "v1.yaml").write_text(USES_SIGN)
+    if refused is None:
+        load_rules(tmp_path / "rules")
+    else:
+        with pytest.raises(RuleError, match=refused):
+            load_rules(tmp_path / "rules")

@@ -292,8 +292,9 @@ result:
 def levels(tmp_path, level_schema, argument="level"):
     (tmp_path / "rules" / "levels").mkdir(parents=True, exist_ok=True)
     (tmp_path / "schemas").mkdir(exist_ok=True)
-    (tmp_path / "schemas" / "levels.facts.json").write_text(json.dumps(
-        {"type": "object", "required": ["level"], "properties": {"level": level_schema}}))
+    node = level_schema if isinstance(level_schema, str) else json.dumps(level_schema)   # str: JSON as written
+    (tmp_path / "schemas" / "levels.facts.json").write_text(
+        '{"type": "object", "required": ["level"], "properties": {"level": %s}}' % node)
     (tmp_path / "rules" / "levels" / "v1.yaml").write_text(LEVELS_RULE.replace("LEVEL", argument))
     return load_rules(tmp_path / "rules")
 
@@ -321,6 +322,14 @@ def test_a_gap_is_sought_only_within_the_schema_s_bounds(tmp_path):
         levels_rows(tmp_path, ["[0..3]", "[4..7]"])
     with pytest.raises(RuleError, match=r"no row for level from 4 to 7: add rows"):
         levels_rows(tmp_path, ["[0..3]", "[8..9]"])
+    # a bound between whole numbers splits at both: 3 is in neither [0..2.5] nor [3.5..9]
+    with pytest.raises(RuleError, match=r"no row for level 3: add rows"):
+        levels_rows(tmp_path, ["[0..2.5]", "[3.5..9]"])
+    with pytest.raises(RuleError, match=r"no row for level 3; level from 4 to 8: add rows"):
+        levels_rows(tmp_path, ["< 2.5", ">= 9"])
+    # a bound beyond what a facts number can be (40 digits) bounds nothing; no overflow
+    with pytest.raises(RuleError, match=r"no row for level above 9: add rows"):
+        levels(tmp_path, '{"type": "integer", "minimum": 0, "maximum": 1e1000000}')
     # a maximum of 10 leaves 10 without a row
     with pytest.raises(RuleError, match=r"table 'band' has no row for level 10: add rows"):
         levels(tmp_path, {"type": "integer", "minimum": 0, "maximum": 10})
@@ -358,3 +367,16 @@ def test_complete_true_checks_the_gaps_of_a_table_with_a_default(tmp_path):
         load_rules(tmp_path / "rules")
     rule.write_text(rule.read_text().replace("    complete: true\n", ""))   # the default answers 8 and 9
     assert load_rules(tmp_path / "rules").evaluate("levels", {"level": 9}, as_of="2021-01-01").result == {"band": "none"}
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("  points:\n", "  abs:\n", "table 'abs' has the name of a function; rename it"),
+    ("  points:\n", "  bonus:\n", "table 'bonus' has the name of tiers; names must be unique"),
+    ("  low: {value: 40}\n", "  low: {value: 40}\n  verdict: {value: 1}\n",
+     "table 'verdict' has the name of a parameter; names must be unique"),
+])
+def test_a_name_calls_one_thing(tmp_path, old, new, message):
+    assert old in RULE
+    with pytest.raises(RuleError) as e:
+        make(tmp_path, RULE.replace(old, new, 1))
+    assert message in [str(d).split(": ", 1)[1] for d in e.value.diagnostics]

@@ -202,3 +202,59 @@ def test_a_month_compares_with_a_month_written_as_text(tmp_path):
     with pytest.raises(RuleError) as e:
         load_rules(tmp_path / "rules")
     assert "'>=' compares 'month' (month) with \"2024-7\"" in str(e.value)
+
+
+@pytest.mark.parametrize("text, hint", [
+    ("100k", "a number is written in full and without quotes, 100000"),
+    ("50 USDT", "a number is written alone, without quotes; its unit goes under unit:"),
+    ("0.1%", "a percentage is written as a fraction, without quotes: 0.1% is 0.001"),
+    ("1,000", "a number is written without quotes or separators, 1000"),
+    ("7", "a number is written without quotes"),
+    ("2024-06-01", None),      # a date, not a number with a unit
+    ("1e-3", None),
+    ("gold", None),
+])
+def test_a_text_parameter_used_as_a_number_says_how_to_write_it(text, hint):
+    from engine.compile.model import Parameter
+    from engine.compile.typer import _text_parameter
+    shown = _text_parameter(Parameter("p", text, None, None, None, "f.yaml:23:5"))
+    assert shown == f'the text "{text}"' + (f", line 23: {hint}" if hint else "")
+
+
+def test_a_declared_decimal_keeps_the_schema_s_bounds(tmp_path):
+    import json
+    from engine.types import DECIMAL
+    from engine.check.schema import value_type
+    assert value_type({"type": "integer", "minimum": 0, "maximum": 9}, {}).bounds == (0, 9)
+    assert value_type({"type": "number", "exclusiveMinimum": 0}, {}).bounds == (None, None)   # no inclusive form
+    assert value_type({"type": "integer", "exclusiveMinimum": -1, "exclusiveMaximum": 10}, {}).bounds == (0, 9)
+    assert DECIMAL.bounds is None   # a computed number: nothing known
+    (tmp_path / "rules" / "p").mkdir(parents=True)
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "p.facts.json").write_text(json.dumps(
+        {"type": "object", "properties": {"level": {"type": "integer", "minimum": 0, "maximum": 9},
+                                          "w": True}}))
+    rule = """\
+policy: p
+version: v1
+title: t
+source: {document: made up for the tests, date: "2020-01-01"}
+published: "2020-01-01T00:00:00Z"
+effective_from: "2020-01-01"
+facts_schema: p.facts.json
+tables:
+  band: {inputs: [level], outputs: [b], rows: [["[0..4.5)", low], ["[4.5..9]", high]]}
+inputs:
+  level: {path: level, type: decimal, default: 0}
+formulas:
+  b: band(level)
+result:
+  b: b
+"""
+    (tmp_path / "rules" / "p" / "v1.yaml").write_text(rule)
+    assert load_rules(tmp_path / "rules").evaluate("p", {"level": 9}, as_of="2021-01-01").result == {"b": "high"}
+    # a path under a boolean subschema is reported, not a crash
+    (tmp_path / "rules" / "p" / "v1.yaml").write_text(rule.replace("  level: {path: level, type: decimal, default: 0}",
+                                                                    "  level: {path: w.x}"))
+    with pytest.raises(RuleError, match="the facts schema has no 'w.x'"):
+        load_rules(tmp_path / "rules")

@@ -346,9 +346,12 @@ def _bounds(node, integer: bool):
     """(lowest, highest) a number node admits, inclusive (None: open). An exclusive bound
     is kept for integers only (the next whole number); for a decimal it has no inclusive
     form, so it is left open: the bounds only ever say less than the schema."""
-    def number(key):
+    def number(key):   # beyond what a facts number can be (40 digits), a bound says nothing
         v = node.get(key)
-        return Decimal(str(v)) if isinstance(v, (int, Decimal)) and not isinstance(v, bool) else None
+        if not isinstance(v, (int, Decimal)) or isinstance(v, bool):
+            return None
+        v = Decimal(str(v))
+        return v if v.is_finite() and v.adjusted() < 40 else None
     lo, hi = number("minimum"), number("maximum")
     if integer:
         lo = lo.to_integral_value(rounding="ROUND_CEILING") if lo is not None else None
@@ -411,7 +414,8 @@ def follow(root, node, parts):
     """Walk property names down from a schema node: (the node reached, None) or, where a name
     is not a property, (None, (its index, the property names there))."""
     for i, part in enumerate(parts):
-        props = (deref(node, root) or {}).get("properties") or {}
+        here = deref(node, root)
+        props = (here.get("properties") or {}) if isinstance(here, dict) else {}
         if part not in props:
             return None, (i, list(props))
         node = props[part]

@@ -8,6 +8,7 @@ import re
 from decimal import Decimal
 
 from ..kinds import KINDS
+from .functions import FUNCTIONS
 from .model import Parameter, Rounding
 
 ROUNDING_MODES = {"half_up": "ROUND_HALF_UP", "half_even": "ROUND_HALF_EVEN", "half_down": "ROUND_HALF_DOWN",
@@ -21,9 +22,19 @@ class DataStage:
         d, src, errors = self.doc, self.ctx.src, self.ctx.errors
         self.params = {name: self._parameter(name, spec, ("parameters", name)) for name, spec in
                        (d.get("parameters") or {}).items()}
+        seen = {name: "parameter" for name in self.params}
         for kind in KINDS:   # self.tiers, self.tables: by the kind's rule-file key
             setattr(self, kind.SECTION, {name: kind.read(name, spec, (kind.SECTION, name), src, errors)
                                          for name, spec in (d.get(kind.SECTION) or {}).items()})
+            for name in getattr(self, kind.SECTION):   # a call names one thing
+                if name in FUNCTIONS:
+                    self.ctx.error((kind.SECTION, name), f"{kind.WORD} '{name}' has the name of a function; rename it",
+                                   key=True)
+                elif name in seen:
+                    other = seen[name] if seen[name].endswith("s") else f"a {seen[name]}"   # tiers, a table
+                    self.ctx.error((kind.SECTION, name), f"{kind.WORD} '{name}' has the name of {other}; "
+                                                         "names must be unique", key=True)
+                seen.setdefault(name, kind.WORD)
 
     def _parameter(self, name, spec, at, value_at=None) -> Parameter:
         value = spec["value"]

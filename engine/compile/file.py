@@ -185,12 +185,14 @@ class Compiler(DataStage, ScopeStage, NameStage, PlanStage, ConditionStage, Resu
             where_dates=self.ctx.src.where(("effective_from",)),
             where_assumed=tuple(self.ctx.src.where(("assumed", i)) for i in range(len(d.get("assumed") or ()))),
             readers=prepared, bound=bound, schedule=schedule(plan, conditions) if ok else (),
-            condition_needs=needs_of(conditions, plan), plan_order={id(f): i for i, f in enumerate(plan)})
+            condition_needs=needs_of(conditions, plan), plan_order={id(f): i for i, f in enumerate(plan)},
+            result_types=getattr(self, "result_types", {}))
 
     def _types(self, plan, conditions, result, as_of, root):
         """Give every value a type (engine.compile.typer), and every call of a table or tiers
         its typed form (self.call_sites)."""
         types = typer.Types(self)
+        self.result_types = {}   # id(ResultField) -> Type of each value field
         typer.type_formulas(self, types, plan)
         for i, (cond, spec) in enumerate(zip(conditions, self.doc.get("conditions") or ())):
             typer.type_condition(self, types, cond, spec, ("conditions", i))

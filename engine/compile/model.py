@@ -174,6 +174,7 @@ class Version:
     bound: dict = field(default_factory=dict, compare=False, repr=False)    # id(formula or condition) -> closures
     where_dates: str = ""           # file:line:col of effective_from
     where_assumed: tuple = ()       # file:line:col of each version-level assumption
+    result_types: dict = field(default_factory=dict, compare=False, repr=False)  # id(ResultField) -> Type
 
     def __getattr__(self, name):
         """v.tables, v.tiers: the constructs of each kind (engine.kinds), by section."""

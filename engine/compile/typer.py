@@ -58,6 +58,7 @@ def input_type(c, name: str, spec: dict, at, facts_base, ipath):
         t = declared
     elif _refines(declared, found):
         t = declared if declared.kind in ("month", "date", "decimal") or declared.kind != found.kind else found
+        t = T.bounded(t, *found.bounds) if found.bounds is not None else t   # the schema's bounds still hold
         t = T.optional(t) if declared.optional or found.optional else t
     else:
         c.ctx.error(at + ("type",), f"input '{name}' is declared {T.show(declared)}, but the facts schema says "
@@ -128,7 +129,7 @@ def entries_types(c, facts_base) -> tuple[T.Type, T.Type]:
 def _text_parameter(p) -> str:
     """A text parameter in a message; one that looks like a number says how to write it."""
     shown = f"the text {T.shown_value(p.value)}"
-    m = re.fullmatch(r"\s*(-?[0-9][0-9.,_]*)\s*(%?)\s*([^\s0-9].*)?", p.value)
+    m = re.fullmatch(r"\s*(-?[0-9][0-9.,_]*)\s*(%?)\s*([A-Za-z][A-Za-z ]*)?\s*", p.value)
     if not m:
         return shown
     line = p.where.rsplit(":", 2)[-2] if p.where.count(":") >= 2 else "?"
@@ -278,6 +279,10 @@ def type_result(c, types: Types, fields, spec, at, scope):
     """Rounding only on numbers; an object's `when` true or false."""
     for f in fields:
         fspec, fat = spec[f.key], at + (f.key,)
+        if f.kind == "value" and f.ref is not None:
+            b = types.binding(f.ref)
+            if b is not None:
+                c.result_types[id(f)] = b.type
         if f.kind == "value" and f.rounding is not None and f.ref is not None:
             b = types.binding(f.ref)
             if b and b.type.kind != "any" and not (T.is_number(b.type) or b.type.kind == "null"):

@@ -163,8 +163,9 @@ def _atoms(column: T.Type, tests: list):
     if kind in ("decimal", "integer"):
         low, high = column.bounds or (None, None)   # from the facts schema: no gap is sought outside them
         points = sorted({Decimal(v) for t in tests for v in t.bounds()} | {b for b in (low, high) if b is not None})
-        if kind == "integer":
-            points = [p for p in points if p == p.to_integral_value()]
+        if kind == "integer":   # a bound between whole numbers (2.5) splits at both (2 and 3)
+            points = sorted({q for p in points for q in (p.to_integral_value(rounding="ROUND_FLOOR"),
+                                                          p.to_integral_value(rounding="ROUND_CEILING"))})
         out = []
         edges = [None] + points + [None]
         for i, p in enumerate(points):

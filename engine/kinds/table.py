@@ -244,11 +244,17 @@ def _typed_rows(c, table: DecisionTable, columns: tuple):
     """The rows' tests typed for these columns (problems at the cells), and the overlap,
     reachability and gap checks; None when a cell cannot be typed (reported)."""
     src, rows, failed = table.source, [], False
+    shared = table.source is not c.ctx.src
     for row in table.rows:
         tests = []
         for j, (test, column) in enumerate(zip(row.tests, columns)):
             c.used.update(b for b in (test.value, test.lo, test.hi) if isinstance(b, str) and b in c.params)
             typed, problem = typed_test(test, column, c.params)
+            if problem and shared and column.kind == "text" and column.values is not None \
+                    and "did you mean" not in problem:
+                # a shared table serves several policies: a value this caller's text never takes,
+                # and close to none it does, is a row for another caller, not a typo
+                typed, problem = typed_test(test, T.Type("text", optional=column.optional), c.params)
             if problem:
                 c.ctx.errors.append(src.diag(row.at + (j,), f"table '{table.name}' column '{table.inputs[j]}': {problem}"))
                 failed = True
@@ -266,6 +272,8 @@ def check_after_calls(c, tables) -> None:
     """Once every call is typed: the rows of `first` tables that no caller can reach."""
     for name, used in getattr(c, "rows_used", {}).items():
         table = tables[name]
+        if table.source is not c.ctx.src:   # a shared table: a row one policy never reaches may serve another
+            continue
         for path, message in unused_rows(table, used):
             c.ctx.errors.append(table.source.diag(path, message))
 

@@ -19,7 +19,7 @@ _LINE = re.compile(rb"^#\s*yaml-language-server:\s*\$schema=(\S+)\s*$")
 
 def find(raw: bytes) -> tuple[int, int, str] | None:
     """(line, col, target) of the modeline among the comments that open the file."""
-    for number, line in enumerate(raw.splitlines()[:20], 1):
+    for number, line in enumerate(raw.removeprefix(b"\xef\xbb\xbf").splitlines()[:20], 1):
         text = line.strip()
         if not text or text.startswith(b"%") or text == b"---":
             continue
@@ -54,6 +54,10 @@ def check(root: Path, path: Path, display: str, kind: str) -> tuple[list[Diagnos
     if file_part.rsplit("/", 1)[-1] != name or fragment.rstrip("/") != pointer:
         return [Diagnostic(f"{display}:{line}:{col}", f"the modeline names {target}, but {what} answers to "
                                                       f"{name}{'#' + pointer if pointer else ''}: {want}")], []
+    beside = root.resolve().parent / "schemas" / name
+    if "://" not in file_part and beside.is_file() and (path.resolve().parent / file_part).resolve() != beside:
+        return [], [Diagnostic(f"{display}:{line}:{col}", f"the modeline's path does not lead to "
+                                                          f"{os.path.relpath(beside)}, so an editor will not find it: {want}")]
     return [], []
 
 

@@ -74,11 +74,11 @@ def load_chart(rules: RuleSet, policy: str, path: Path, validator=None) -> Chart
         problems.append(src.diag(("x_to",), f"x_to must be above x_from ({d['x_from']})"))
     for axis in ("x_axis", "y_axis"):
         lacking = [v for v in rules.versions(policy) if d[axis] not in _values(v)]
+        there = sorted(set.intersection(*(_values(v) for v in rules.versions(policy))))
         if lacking:
-            there = sorted(set.intersection(*(_values(v) for v in rules.versions(policy))))
-            problems.append(src.diag((axis,), f"'{d[axis]}' is not a top-level value of the result of "
+            problems.append(src.diag((axis,), f"'{d[axis]}' is not a top-level number of the result of "
                                               f"{', '.join(v.version for v in lacking)}{did_you_mean(d[axis], there)} "
-                                              f"(values of every version: {', '.join(there) or 'none'})"))
+                                              f"(numbers of every version: {', '.join(there) or 'none'})"))
     for version in rules.versions(policy):
         if isinstance(facts, dict):
             problems += [Diagnostic(_display(file), message, schemacheck.json_path(at))
@@ -89,14 +89,69 @@ def load_chart(rules: RuleSet, policy: str, path: Path, validator=None) -> Chart
     bad = [v for v in found if _number(v) is None]
     if bad:
         problems.append(src.diag(("scale",), f"{d['scale']} must hold numbers, found {schemacheck.show(bad[0])}"))
+    for version in rules.versions(policy):   # scaled, a whole number would become a fraction
+        node = schemacheck.node_at(version.facts_validator.schema, tuple(_parts(d["scale"])))
+        t = schemacheck.value_type(node, version.facts_validator.schema) if node is not None else None
+        if t is not None and t.kind == "integer":
+            problems.append(src.diag(("scale",), f"{d['scale']} holds whole numbers (the facts schema of "
+                                                 f"{version.version}); scaled, they would not be: scale decimals"))
+            break
     if problems:
         raise RuleError(problems)
-    return Chart(path, d.get("title"), facts, d["facts_file"], d["scale"], d["x_axis"], d["y_axis"], lo, hi,
+    spec = Chart(path, d.get("title"), facts, d["facts_file"], d["scale"], d["x_axis"], d["y_axis"], lo, hi,
                  int(d.get("points", 41)))
+    problems = _ends(rules, policy, spec, src)   # the facts at both ends of the range, against every version
+    if problems:
+        raise RuleError(problems)
+    return spec
+
+
+def _ends(rules, policy, spec: Chart, src) -> list:
+    """The chart's first and last points: their scaled facts must be valid facts, and both
+    axes numbers, under every version (otherwise `policy diff` would fail halfway)."""
+    problems = []
+    for key, target in (("x_from", spec.x_from), ("x_to", spec.x_to)):
+        try:
+            for version, result in _point(rules, policy, spec, target):
+                for axis in ("x_axis", "y_axis"):
+                    value = result[getattr(spec, axis)]
+                    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+                        problems.append(src.diag((axis,), f"'{getattr(spec, axis)}' is {schemacheck.show(value)} in "
+                                                          f"version {version}'s result: a chart draws numbers"))
+                        return problems
+        except PolicyError as exc:
+            d = exc.diagnostics[0]
+            problems.append(src.diag((key,), f"at {spec.x_axis} = {target}, version {exc.version}: "
+                                             f"{(d.path + ': ') if d.path else ''}{d.message}"))
+    return problems
+
+
+def _point(rules, policy, spec: Chart, target: Decimal):
+    """(version, result) of each version for the facts scaled so that x_axis is target. A
+    PolicyError carries the version it came from."""
+    versions = [v.version for v in rules.versions(policy)]
+    version = versions[-1]
+    try:
+        x0 = rules.evaluate(policy, spec.facts, version=version).result[spec.x_axis]
+        x0 = _number(x0) if not isinstance(x0, bool) else None
+        if x0 is None:
+            raise PolicyError(f"'{spec.x_axis}' is not a number in the result")
+        facts = _scaled(spec.facts, spec.scale, target / x0 if x0 else Decimal(0))
+        out = []
+        for version in versions:
+            out.append((version, rules.evaluate(policy, facts, version=version).result))
+        return out
+    except PolicyError as exc:
+        exc.version = version
+        raise
 
 
 def _values(version) -> set:
-    return {f.key for f in version.result if f.kind == "value"}
+    """The top-level result keys that hold numbers (or whose type is not known)."""
+    def number(f):
+        t = version.result_types.get(id(f))
+        return t is None or t.kind in ("decimal", "integer", "any")
+    return {f.key for f in version.result if f.kind == "value" and number(f)}
 
 
 def _number(value):
@@ -141,22 +196,29 @@ def _values_at(facts, path: str) -> list:
 
 
 def _scaled(facts, path: str, factor: Decimal):
-    """A copy of facts with every value at path multiplied by factor."""
+    """A copy of facts with every value at path multiplied by factor, written as it was (a
+    number stays a number, text stays text)."""
     out = copy.deepcopy(facts)
-    _walk(out, _parts(path), [], lambda v: format(_number(v) * factor, "f"))
+    _walk(out, _parts(path), [], lambda v: format(_number(v) * factor, "f") if isinstance(v, str) else _number(v) * factor)
     return out
 
 
 def series(rules: RuleSet, policy: str, versions: list[str], spec: Chart) -> dict:
-    """version -> [(x, y)] over the chart's points."""
+    """version -> [(x, y)] over the chart's points. A point the rules cannot decide is a
+    RuleError naming the chart file and the point."""
     x0 = Decimal(str(rules.evaluate(policy, spec.facts, version=versions[-1]).result[spec.x_axis]))
     out = {v: [] for v in versions}
     for i in range(spec.points):
         target = spec.x_from + (spec.x_to - spec.x_from) * i / (spec.points - 1)
         facts = _scaled(spec.facts, spec.scale, target / x0 if x0 else Decimal(0))
         for v in versions:
-            r = rules.evaluate(policy, facts, version=v).result
-            out[v].append((Decimal(str(r[spec.x_axis])), Decimal(str(r[spec.y_axis]))))
+            try:
+                r = rules.evaluate(policy, facts, version=v).result
+                out[v].append((Decimal(str(r[spec.x_axis])), Decimal(str(r[spec.y_axis]))))
+            except (PolicyError, ArithmeticError) as exc:
+                shown = exc.diagnostics[0] if isinstance(exc, PolicyError) else exc
+                raise RuleError(Diagnostic(_display(spec.path), f"the point {spec.x_axis} = {target} under {v} "
+                                                                f"cannot be drawn: {shown}")) from None
     return out
 
 

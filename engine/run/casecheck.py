@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..check import facts as facts_check
 from ..compile.model import ResultField, Version
 from ..errors import Diagnostic, did_you_mean
+from .. import types as T
 from ..kinds import SECTIONS
 from ..values import show
 
@@ -31,7 +32,7 @@ def expectation_problems(src, at: tuple, entry: dict, version: Version) -> list[
         return [src.diag(at, f"this expectation checks nothing ({what}): give the result keys to compare, "
                              f"or warnings: [] to say there are none")]
     if result:
-        _result_keys(src, at + ("result",), result, version.result, problems, version.version)
+        _result_keys(src, at + ("result",), result, version.result, problems, version.version, version.result_types)
     if entry.get("warnings"):
         known = warning_codes(version)
         for i, code in enumerate(entry["warnings"]):
@@ -42,7 +43,7 @@ def expectation_problems(src, at: tuple, entry: dict, version: Version) -> list[
     return problems
 
 
-def _result_keys(src, at, expected: dict, fields: tuple[ResultField, ...], problems, version: str):
+def _result_keys(src, at, expected: dict, fields: tuple[ResultField, ...], problems, version: str, result_types):
     by_key = {f.key: f for f in fields}
     for key, value in expected.items():
         here = at + (key,)
@@ -54,14 +55,14 @@ def _result_keys(src, at, expected: dict, fields: tuple[ResultField, ...], probl
             if value is not None and _shape(src, here, value, dict, "an object (or null)", problems) and not value:
                 problems.append(src.diag(here, "an empty mapping checks nothing: give the keys to compare"))
             elif value:
-                _result_keys(src, here, value, field.fields, problems, version)
+                _result_keys(src, here, value, field.fields, problems, version, result_types)
         elif field.kind in ("each", "violations"):
             if _shape(src, here, value, list, "a list", problems):
                 for i, item in enumerate(value):
                     if not _shape(src, here + (i,), item, dict, "an object", problems):
                         continue
                     if field.kind == "each":
-                        _result_keys(src, here + (i,), item, field.fields, problems, version)
+                        _result_keys(src, here + (i,), item, field.fields, problems, version, result_types)
                     else:
                         keys = {k: None for k in _VIOLATION_KEYS + (field.item_key_as,)}
                         for k in item:
@@ -72,8 +73,11 @@ def _result_keys(src, at, expected: dict, fields: tuple[ResultField, ...], probl
             _shape(src, here, value, list, "a list of codes", problems)
         elif field.kind == "no_violations":
             _shape(src, here, value, bool, "true or false", problems)
-        elif isinstance(value, dict):
-            problems.append(src.diag(here, f"'{key}' is a value, not an object: expected a value such as \"12.50\""))
+        elif isinstance(value, dict) and field.kind == "value":
+            t = result_types.get(id(field))
+            if t is not None and t.kind not in ("map", "any"):
+                problems.append(src.diag(here, f"'{key}' is a value ({T.show(t)}), not an object: expected a value "
+                                               "such as \"12.50\""))
 
 
 def _shape(src, at, value, kind, what: str, problems) -> bool:

@@ -26,6 +26,7 @@ from ..errors import Diagnostic, FactsError, PolicyError, RuleError, UsageError,
 from ..load import jsonfacts, layout
 from ..load.yamlfile import load_yaml
 from ..report.decision import Decision, to_plain
+from ..values import show
 from . import casecheck
 from .ruleset import RuleSet, _display, shipped_dir
 
@@ -163,6 +164,9 @@ def _compare(expected, actual, where: str, problems: list):
             return
         for i, (e, a) in enumerate(zip(expected, actual)):
             _compare(e, a, f"{where}[{i}]", problems)
+    elif isinstance(expected, bool) or isinstance(actual, bool):
+        if expected is not actual:
+            problems.append(f"{where}: expected {show(expected, 'rule')}, found {show(actual, 'rule')}")
     elif _number(expected) and (_number(actual) or _numeric_text(actual)):
         # unquoted, a number is compared by value (2.5005 is 2.50050000); quoted, as text
         if Decimal(expected) != Decimal(str(actual)):
