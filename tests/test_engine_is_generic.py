@@ -19,3 +19,11 @@ def test_no_float_on_the_engine_s_paths():
             for i, line in enumerate(p.read_text().splitlines(), 1)
             if re.search(r"\bfloat\(|parse_float=float", line)]
     assert hits == []
+
+
+def test_no_engine_module_is_over_450_lines():
+    """Small modules, one idea each (issue 11): a module that grows past this splits."""
+    engine = ROOT / "engine"
+    long = {str(p.relative_to(engine)): n for p in engine.rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 450}
+    assert long == {}

@@ -8,7 +8,8 @@ import pytest
 
 from engine.errors import EvaluationError
 from engine.run.evaluate import CONTEXT
-from engine.compile.expressions import MAX_EXPONENT, ExpressionSyntaxError, parse
+from engine.compile.expressions import ExpressionSyntaxError, parse
+from engine.compile.operators import MAX_EXPONENT
 
 
 def ev(text, collections=frozenset(), **names):

@@ -122,7 +122,7 @@ class NameStage:
         is worked out now, so that its errors are load errors: a huge power, a division by a
         parameter that is 0, an exponent that is not whole. (Operands of other kinds are the
         type pass's.)"""
-        from .expressions import OPERATORS
+        from .operators import OPERATORS
 
         def known(node):
             if isinstance(node, ast.Constant) and isinstance(node.value, Decimal):

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from ..check import schema as schemacheck
 from ..errors import Diagnostic, EvaluationError, FactsError, MissingKey
-from ..compile.expressions import evaluation_error
+from ..compile.operators import evaluation_error
 from .items import Item
 from ..compile.model import Formula, Ref, ResultField, Version
 from ..kinds import CALLABLE_KINDS, kind_of_call
