@@ -55,7 +55,11 @@ def test_batch_lines_match_single_decisions(capsys, monkeypatch):
     assert main(["eval", "institutional-loan-ltv", "--facts", str(ROOT / "rules/institutional-loan-ltv/cases/"
                  "faq-worked-example.facts.json"), "--version", "2024-12-05", "--known-at", "2025-01-01T00:00:00Z",
                  "--rules", str(ROOT / "rules")]) == 0
-    assert json.loads(capsys.readouterr().out) == out[0]
+    single = json.loads(capsys.readouterr().out)
+    assert "trace" not in out[0]                   # a batch line leaves the trace out (DESIGN section 4)
+    assert {k: v for k, v in single.items() if k != "trace"} == out[0]
+    code, traced, _ = run(capsys, monkeypatch, lines(FAQ), "--trace")
+    assert traced[0] == single                     # with --trace, the whole --format json object
 
 
 def test_a_line_with_many_problems_names_the_first_few_and_a_count(capsys, monkeypatch):
@@ -70,3 +74,28 @@ def test_a_line_with_many_problems_names_the_first_few_and_a_count(capsys, monke
     assert len(out[0]["errors"]) == 10
     assert [e["path"] for e in out[0]["errors"]][:2] == ["accounts[0].wallets[0].assets.X00",
                                                            "accounts[0].wallets[0].assets.X01"]
+
+
+def test_workers_give_the_same_bytes(capsys, monkeypatch):
+    """--workers 2: lines decided in two processes come back in order, byte for byte."""
+    second = json.loads(json.dumps(FAQ))
+    second["loan"]["principal"] = "9000000"
+    text = lines(*([FAQ, second, "{not json", ""] * 150))   # 600 lines: more than two chunks
+    outputs = []
+    for workers in ("1", "2"):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+        code = main(["eval", "institutional-loan-ltv", "--batch", "-", "--version", "2024-12-05", "--workers", workers,
+                     "--known-at", "2025-01-01T00:00:00Z", "--rules", str(ROOT / "rules")])
+        out, err = capsys.readouterr()
+        outputs.append((code, out, err))
+    assert outputs[0] == outputs[1]
+    code, out, err = outputs[0]
+    assert (code, err) == (2, "") and len(out.splitlines()) == 600
+    assert [json.loads(x).get("line") for x in out.splitlines()[:4]] == [None, None, 3, 4]
+
+
+def test_trace_and_workers_belong_to_batch(capsys):
+    code = main(["eval", "institutional-loan-ltv", "--facts", str(ROOT / "rules/institutional-loan-ltv/cases/"
+                 "faq-worked-example.facts.json"), "--workers", "2", "--rules", str(ROOT / "rules")])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "") and "--trace and --workers go with --batch" in err

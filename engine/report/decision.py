@@ -52,19 +52,20 @@ class Decision:
     def policy(self) -> str:
         return self.version.policy
 
-    def _raw(self) -> dict:
-        return {"policy": self.version.policy, "version": self.version.version, "digest": self.version.digest,
-                "as_of": self.as_of.isoformat(), "known_at": fmt_ts(self.known_at),
-                "result": self.result, "trace": self.trace, "warnings": self.warnings}
+    def _raw(self, trace: bool = True) -> dict:
+        head = {"policy": self.version.policy, "version": self.version.version, "digest": self.version.digest,
+                "as_of": self.as_of.isoformat(), "known_at": fmt_ts(self.known_at), "result": self.result}
+        return {**head, "trace": self.trace, "warnings": self.warnings} if trace else {**head, "warnings": self.warnings}
 
     def to_dict(self) -> dict:
         """JSON-ready data: Decimals as strings, dates as ISO text."""
         return to_plain(self._raw())
 
-    def to_json(self, indent: int | None = 2) -> str:
+    def to_json(self, indent: int | None = 2, trace: bool = True) -> str:
         """Byte-identical for identical inputs: key order is the rule file's, never a set's.
-        Decimals and dates are written by the encoder's hook (no copy of the trace first)."""
-        return json.dumps(self._raw(), indent=indent, ensure_ascii=False, default=_json_default)
+        Decimals and dates are written by the encoder's hook (no copy of the trace first).
+        trace=False leaves the trace out (and it is never built)."""
+        return json.dumps(self._raw(trace), indent=indent, ensure_ascii=False, default=_json_default)
 
     def to_text(self) -> str:
         return render_text(self)
