@@ -289,13 +289,13 @@ result:
 """
 
 
-def levels(tmp_path, level_schema, argument="level"):
+def levels(tmp_path, level_schema, argument="level", rule=LEVELS_RULE):
     (tmp_path / "rules" / "levels").mkdir(parents=True, exist_ok=True)
     (tmp_path / "schemas").mkdir(exist_ok=True)
     node = level_schema if isinstance(level_schema, str) else json.dumps(level_schema)   # str: JSON as written
     (tmp_path / "schemas" / "levels.facts.json").write_text(
         '{"type": "object", "required": ["level"], "properties": {"level": %s}}' % node)
-    (tmp_path / "rules" / "levels" / "v1.yaml").write_text(LEVELS_RULE.replace("LEVEL", argument))
+    (tmp_path / "rules" / "levels" / "v1.yaml").write_text(rule.replace("LEVEL", argument))
     return load_rules(tmp_path / "rules")
 
 
@@ -303,12 +303,7 @@ def levels_rows(tmp_path, tests):
     """The levels table with these rows (level 0-9 by the schema)."""
     rows = "".join(f'      - ["{t}", b{i}]\n' for i, t in enumerate(tests))
     text = LEVELS_RULE.split("    rows:\n")[0] + "    rows:\n" + rows + "inputs:" + LEVELS_RULE.split("\ninputs:", 1)[1]
-    (tmp_path / "rules" / "levels").mkdir(parents=True, exist_ok=True)
-    (tmp_path / "schemas").mkdir(exist_ok=True)
-    (tmp_path / "schemas" / "levels.facts.json").write_text(json.dumps(
-        {"type": "object", "required": ["level"], "properties": {"level": {"type": "integer", "minimum": 0, "maximum": 9}}}))
-    (tmp_path / "rules" / "levels" / "v1.yaml").write_text(text.replace("LEVEL", "level"))
-    return load_rules(tmp_path / "rules")
+    return levels(tmp_path, {"type": "integer", "minimum": 0, "maximum": 9}, rule=text)
 
 
 def test_a_gap_is_sought_only_within_the_schema_s_bounds(tmp_path):

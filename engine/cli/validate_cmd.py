@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..errors import Diagnostic, RuleError
-from ..load import modeline
+from ..load import layout, modeline
 from ..report.chart import load_charts
 from ..run.cases import load_cases
 from ..run.ruleset import _display, case_failures
@@ -57,8 +57,8 @@ def run(args) -> int:
         for w in [w for v in versions for w in v.warnings] + warnings:
             print(f"{w.where}: warning: {w.message}")
         count = sum(len(v.warnings) for v in versions) + len(warnings)
-        cases = sum(1 for p in rules.policies for _ in rules.root.glob(f"{p}/cases/*.yaml"))
-        charts = sum(1 for p in rules.policies for _ in rules.root.glob(f"{p}/charts/*.yaml"))
+        cases = sum(len(layout.case_files(rules.root, p)) for p in rules.policies)
+        charts = sum(len(layout.chart_files(rules.root, p)) for p in rules.policies)
         print(f"ok: {len(rules.policies)} policies, {len(versions)} versions, {cases} case{'s' * (cases != 1)}, {charts} chart{'s' * (charts != 1)} in "
               f"{rules.root}" + (f"; {count} warning(s)" if count else "") + ("; every case passes" if args.cases else ""))
     return 0

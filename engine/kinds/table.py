@@ -33,6 +33,7 @@ from ..values import show
 from . import binding
 from .binding import literal
 from .cells import check, parse_test, typed_test, unused_rows
+from .notes import diff_text, render_head
 
 SECTION = "tables"     # its key in a rule file, and the Version attribute holding them
 WORD = "table"         # how a message names one
@@ -353,12 +354,7 @@ HIT_WORDS = {"unique": "unique (at most one row matches)", "first": "first (the 
 
 def render(doc, t: DecisionTable) -> None:
     """The table as a document section: its notes, its hit policy and its rows as a grid."""
-    doc.h(2, f"Table {t.name}" + (f": {t.description}" if t.description else ""))
-    notes = [x for x in (t.unit and f"unit: {t.unit}", t.origin and f"source: {t.origin}") if x]
-    if notes:
-        doc.p("; ".join(notes))
-    if t.assumed:
-        doc.p(t.assumed, flag=True)
+    render_head(doc, f"Table {t.name}", t)
     hit = HIT_WORDS[t.hit] + (f", {t.aggregate} of the outputs" if t.hit == "collect" else "")
     doc.p(f"Hit policy: {hit}. Called as {t.name}({', '.join(t.inputs)}).")
     doc.table(["row"] + [f"{i} (test)" for i in t.inputs] + list(t.outputs),
@@ -375,7 +371,7 @@ def diff_entries(t: DecisionTable) -> dict:
            + (f"; default {', '.join(d.text for d in t.default)}" if t.has_default else "")}
     for n, row in enumerate(t.rows, 1):
         out[f"{t.name} row {n}"] = ", ".join(x.text for x in row.tests) + " → " + ", ".join(o.text for o in row.outputs)
-    notes = "; ".join(f"{k}: {v}" for k, v in (("unit", t.unit), ("source", t.origin), ("assumed", t.assumed)) if v)
+    notes = diff_text(t)
     if notes:
         out[f"{t.name} (notes)"] = notes
     return out

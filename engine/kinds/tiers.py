@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from ..errors import EvaluationError
 from .calls import record
+from .notes import diff_text, render_head
 
 
 SECTION = "tiers"      # its key in a rule file, and the Version attribute holding them
@@ -142,12 +143,7 @@ def bind(site: dict, compile_expression=None):
 
 def render(doc, t: Tiers) -> None:
     from ..values import show
-    doc.h(2, f"Tiers {t.name}" + (f": {t.description}" if t.description else ""))
-    notes = [x for x in (t.unit and f"unit: {t.unit}", t.origin and f"source: {t.origin}") if x]
-    if notes:
-        doc.p("; ".join(notes))
-    if t.assumed:
-        doc.p(t.assumed, flag=True)
+    render_head(doc, f"Tiers {t.name}", t)
     doc.p(f"Marginal: each band of the amount at its own rate, summed. Called as {t.name}(amount).")
     doc.table(["from", "to (not included)", "rate"],
               [[show(r.low, "readable"), show(r.high, "readable") if r.high is not None else "and above",
@@ -157,7 +153,7 @@ def render(doc, t: Tiers) -> None:
 def diff_entries(t: Tiers) -> dict:
     from ..values import show
     text = "; ".join(f"[{show(r.low)}, {show(r.high) if r.high is not None else '∞'}) {show(r.rate)}" for r in t.rows)
-    notes = "; ".join(f"{k}: {v}" for k, v in (("unit", t.unit), ("source", t.origin), ("assumed", t.assumed)) if v)
+    notes = diff_text(t)
     return {t.name: text + (f" [{notes}]" if notes else "")}
 
 

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from ..check import facts as facts_check
 from ..check import schema as schemacheck
-from ..errors import Diagnostic, FactsError, PolicyError, RuleError, did_you_mean
-from ..load import jsonfacts, layout
+from ..errors import Diagnostic, PolicyError, RuleError, did_you_mean
+from ..load import layout
 from ..load.yamlfile import load_yaml
+from ..run.cases import facts_file
 from ..run.ruleset import RuleSet, _display, shipped_dir
 from .svgchart import line_chart
 
@@ -62,13 +63,7 @@ def load_chart(rules: RuleSet, policy: str, path: Path, validator=None) -> Chart
     problems = [src.diag(at, message, key) for at, message, key in schemacheck.explain(validator, d)]
     if problems:
         raise RuleError(problems)
-    file = path.parent / d["facts_file"]
-    try:
-        facts = jsonfacts.parse_json(file.read_bytes(), _display(file))
-    except OSError as exc:
-        raise RuleError(src.diag(("facts_file",), f"cannot read {d['facts_file']}: {exc.strerror}")) from None
-    except FactsError as exc:
-        raise RuleError(exc.diagnostics) from None
+    file, facts = facts_file(src, path, d["facts_file"])
     lo, hi = Decimal(str(d["x_from"])), Decimal(str(d["x_to"]))
     if lo >= hi:
         problems.append(src.diag(("x_to",), f"x_to must be above x_from ({d['x_from']})"))

@@ -106,6 +106,18 @@ def _validator():
     return schemacheck.validator_for(schemacheck.load_schema(shipped_dir("schemas") / "case-file.schema.json"))
 
 
+def facts_file(src, path: Path, name: str):
+    """(the file, its facts) of a `facts_file:` beside path (a case or chart file); a file
+    that cannot be read is an error at that key, bad JSON an error in the file."""
+    file = path.parent / name
+    try:
+        return file, jsonfacts.parse_json(file.read_bytes(), _display(file))
+    except OSError as exc:
+        raise RuleError(src.diag(("facts_file",), f"cannot read {name}: {exc.strerror}")) from None
+    except FactsError as exc:
+        raise RuleError(exc.diagnostics) from None
+
+
 def _load_case(rules: RuleSet, policy: str, path: Path, validator, checked: bool = True) -> Case:
     src = load_yaml(path.read_bytes(), _display(path))
     d = src.data
@@ -118,13 +130,7 @@ def _load_case(rules: RuleSet, policy: str, path: Path, validator, checked: bool
         raise RuleError(problems)
     facts, where_of = d.get("facts"), None
     if "facts_file" in d:
-        file = path.parent / d["facts_file"]
-        try:
-            facts = jsonfacts.parse_json(file.read_bytes(), _display(file))
-        except OSError as exc:
-            raise RuleError(src.diag(("facts_file",), f"cannot read {d['facts_file']}: {exc.strerror}")) from None
-        except FactsError as exc:
-            raise RuleError(exc.diagnostics) from None
+        file, facts = facts_file(src, path, d["facts_file"])
         where_of = lambda at, message: Diagnostic(_display(file), message, schemacheck.json_path(at))  # noqa: E731
     else:
         try:
