@@ -24,6 +24,7 @@ from .names import NameStage
 from .plan import PlanStage
 from .results import ResultStage
 from .scopes import ScopeStage
+from .generate import generate
 from .shared import Shared, selections
 
 
@@ -72,6 +73,9 @@ def compile_file(file: Path, display: str, rule_validator, schema_dirs, shared_f
                 else:
                     values = {n: chosen.get(n, base[n] or 0) for n in items}
                     version.variants[sel] = Compiler(ctx, doc, file, raw, schema_dirs, (items, values), False).build()
+        if not ctx.errors:   # the generated code of the version and of each variant (engine.compile.generate)
+            for v in {id(x): x for x in (version, *version.variants.values())}.values():
+                v.generated.update(generate(v))
     except Exception:
         # The schema already failed: go on only as far as the file's shape allows, so that
         # every error found so far is reported in this one pass. Without schema errors an
@@ -186,7 +190,8 @@ class Compiler(DataStage, ScopeStage, NameStage, PlanStage, ConditionStage, Resu
             where_assumed=tuple(self.ctx.src.where(("assumed", i)) for i in range(len(d.get("assumed") or ()))),
             readers=prepared, bound=bound, schedule=schedule(plan, conditions) if ok else (),
             condition_needs=needs_of(conditions, plan), plan_order={id(f): i for i, f in enumerate(plan)},
-            result_types=getattr(self, "result_types", {}))
+            result_types=getattr(self, "result_types", {}), value_types=getattr(self, "value_types", {}),
+            call_sites=dict(self.call_sites) if ok else {}, facts_schema_doc=getattr(self, "facts_schema", None))
 
     def _types(self, plan, conditions, result, as_of, root):
         """Give every value a type (engine.compile.typer), and every call of a table or tiers
@@ -194,6 +199,7 @@ class Compiler(DataStage, ScopeStage, NameStage, PlanStage, ConditionStage, Resu
         types = typer.Types(self)
         self.result_types = {}   # id(ResultField) -> Type of each value field
         typer.type_formulas(self, types, plan)
+        self.value_types = types.values
         for i, (cond, spec) in enumerate(zip(conditions, self.doc.get("conditions") or ())):
             typer.type_condition(self, types, cond, spec, ("conditions", i))
         typer.type_result(self, types, result, self.doc["result"], ("result",), root)

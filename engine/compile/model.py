@@ -175,6 +175,10 @@ class Version:
     where_dates: str = ""           # file:line:col of effective_from
     where_assumed: tuple = ()       # file:line:col of each version-level assumption
     result_types: dict = field(default_factory=dict, compare=False, repr=False)  # id(ResultField) -> Type
+    value_types: dict = field(default_factory=dict, compare=False, repr=False)   # (scope, name) -> Type
+    call_sites: dict = field(default_factory=dict, compare=False, repr=False)    # (scope, name) -> typed call
+    facts_schema_doc: Any = field(default=None, compare=False, repr=False)       # the facts JSON Schema, as data
+    generated: dict = field(default_factory=dict, compare=False, repr=False)     # engine.compile.generate: source, functions
 
     def __getattr__(self, name):
         """v.tables, v.tiers: the constructs of each kind (engine.kinds), by section."""

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import cached_property
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,16 +29,38 @@ def _json_default(value):
     return plain
 
 
-@dataclass(frozen=True)
 class Decision:
-    version: Version
-    as_of: date
-    known_at: datetime
-    result: dict
-    raw_trace: list
-    warnings: list
-    raised: tuple = ()     # indexes of the version's conditions this decision raised (for coverage)
-    reached: frozenset = frozenset()   # (table or tiers, row number) this decision used (for coverage)
+    """version, as_of, known_at, result, warnings; raw_trace, raised (indexes of the
+    version's conditions raised) and reached ((table or tiers, row) used), for the trace
+    and coverage. A decision made by generated code has a `replay` instead: the
+    interpreter's run of the same facts, made the first time one of those three is read."""
+
+    def __init__(self, version: Version, as_of: date, known_at: datetime, result: dict, raw_trace, warnings: list,
+                 raised: tuple = (), reached: frozenset = frozenset(), replay=None):
+        self.version, self.as_of, self.known_at = version, as_of, known_at
+        self.result, self.warnings = result, warnings
+        self._replay = replay
+        if replay is None:
+            self.__dict__.update(raw_trace=raw_trace, raised=raised, reached=reached)
+
+    def _replayed(self):
+        raw_trace, raised, reached = self._replay()
+        self.__dict__.update(raw_trace=raw_trace, raised=raised, reached=reached)
+
+    @cached_property
+    def raw_trace(self) -> list:
+        self._replayed()
+        return self.__dict__["raw_trace"]
+
+    @cached_property
+    def raised(self) -> tuple:
+        self._replayed()
+        return self.__dict__["raised"]
+
+    @cached_property
+    def reached(self) -> frozenset:
+        self._replayed()
+        return self.__dict__["reached"]
 
     @cached_property
     def trace(self) -> list[dict]:

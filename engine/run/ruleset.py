@@ -15,6 +15,7 @@ from ..compile.file import compile_file, compile_shared
 from ..compile.shared import Shared
 from ..report.decision import Decision
 from ..errors import Diagnostic, FactsError, PolicyError, RuleError, UsageError, did_you_mean
+from . import compiled
 from .evaluate import Deadline, run
 from ..compile.model import Version
 
@@ -58,13 +59,20 @@ class RuleSet:
 
     def evaluate(self, policy: str, facts, *, as_of: date | str | None = None,
                  known_at: datetime | str | None = None, version: str | None = None,
-                 facts_name: str = "facts", time_limit=None) -> Decision:
+                 facts_name: str = "facts", time_limit=None, generated: bool = True) -> Decision:
         """One decision. `facts` is a dict (floats are read from their shortest text) or JSON text.
-        Raises FactsError, UsageError / NoVersionError, EvaluationError."""
+        Raises FactsError, UsageError / NoVersionError, EvaluationError. generated=False: by
+        the interpreter alone (else by the version's generated code where it can decide)."""
         deadline = Deadline(time_limit)   # seconds (a number or decimal text); None: POLICY_TIME_LIMIT or 10
         all_versions = list(self.versions(policy))
         known_at = _parse_known_at(known_at) if known_at is not None else _now()
         as_of = _parse_as_of(as_of) if as_of is not None else None
+        if generated and isinstance(facts, dict):
+            fast = compiled.decide(self, policy, all_versions, facts, as_of, known_at, version, deadline, facts_name)
+            if fast is not None:
+                used, day, result, warnings = fast
+                return Decision(used, day, known_at, result, None, warnings,
+                                replay=self._replay(policy, facts, day, known_at, used.version, facts_name))
         data = jsonfacts.parse_json(facts, facts_name) if isinstance(facts, (str, bytes)) else \
             jsonfacts.clean(facts, facts_name)
         if version is not None:
@@ -86,6 +94,14 @@ class RuleSet:
         except FactsError as exc:   # found while evaluating: name the facts file too
             raise FactsError([Diagnostic(d.where or facts_name, d.message, d.path) for d in exc.diagnostics]) from None
         return Decision(chosen, as_of, known_at, result, trace, warnings, raised, frozenset(reached))
+
+    def _replay(self, policy, facts, as_of, known_at, version, facts_name):
+        """The interpreter's trace, conditions raised and rows reached for a generated decision."""
+        def replay():
+            d = self.evaluate(policy, facts, as_of=as_of, known_at=known_at, version=version,
+                              facts_name=facts_name, generated=False)
+            return d.raw_trace, d.raised, d.reached
+        return replay
 
     def _default_as_of(self, policy, all_versions, data, known_at, facts_name) -> date:
         """as_of from the facts, by the as_of_default of the newest version known at known_at."""

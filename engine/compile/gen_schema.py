@@ -1,0 +1,281 @@
+"""The facts check of generated code: Python statements, written from a facts JSON Schema,
+that pass valid facts (with jsonfacts.clean's limits: short plain text, bounded numbers,
+no floats, no other kinds of value) and raise Bail for anything else.
+
+It has to be sound, not complete: what it passes must be valid, and the interpreter
+decides (and explains) whatever it refuses. So it is strict where strictness is cheap
+(exact types: a dict, a list, str, int, Decimal), and a part of a schema it does not
+write as statements is checked by the compiled predicate of engine.check.fast.
+"""
+from __future__ import annotations
+
+from ..check import fast, schema as schemacheck
+from ..load.jsonfacts import MAX_DEPTH, MAX_DIGITS
+from .source import Source
+
+_IGNORED = {"$schema", "$id", "title", "description", "examples", "$defs", "$comment", "default"}
+_TYPES = {"string": "str", "integer": "int", "boolean": "bool", "object": "dict", "array": "list"}
+
+
+class Unsupported(Exception):
+    pass
+
+
+class SchemaCode:
+    def __init__(self, src: Source, root: dict):
+        self.src, self.root = src, root
+        self._refs: list = []
+
+    # -- what a node says, in one expression (validity only) --------------------------------------
+    def resolve(self, pointer: str) -> dict:
+        if not pointer.startswith("#/"):
+            raise Unsupported(pointer)
+        node = self.root
+        for part in pointer[2:].split("/"):
+            node = node[part]
+        return node
+
+    def expr(self, node, v: str, seen=()) -> str | None:
+        """A boolean expression true only if v is valid against node, or None."""
+        if node is True or node == {}:
+            return "True"
+        if node is False:
+            return "False"
+        parts = []
+        for key, arg in node.items():
+            if key in _IGNORED or key in ("then", "else"):
+                continue
+            part = self._keyword(key, arg, node, v, seen)
+            if part is None:
+                return None
+            parts.append(part)
+        return " and ".join(f"({p})" for p in parts) if parts else "True"
+
+    def _keyword(self, key, arg, node, v, seen):
+        if key == "type":
+            names = arg if isinstance(arg, list) else [arg]
+            tests = []
+            for n in names:
+                if n in _TYPES:
+                    tests.append(f"type({v}) is {_TYPES[n]}")
+                elif n == "number":
+                    tests.append(f"type({v}) in NUMBERS")
+                elif n == "null":
+                    tests.append(f"{v} is None")
+                else:
+                    raise Unsupported(n)
+            return " or ".join(tests)
+        if key == "$ref":
+            if arg in seen:
+                return None
+            return self.expr(self.resolve(arg), v, seen + (arg,))
+        if key == "enum":
+            if all(isinstance(x, str) for x in arg):
+                return f"type({v}) is str and {v} in {self.src.const(frozenset(arg))}"
+            return f"enum_ok({v}, {self.src.const(tuple(arg))})"
+        if key == "const":
+            return f"enum_ok({v}, {self.src.const((arg,))})"
+        if key == "pattern":
+            rx = self.src.const(schemacheck.ecma_regex(arg), "RX")
+            return f"type({v}) is not str or {rx}.search({v}) is not None"
+        if key == "minLength":
+            return f"type({v}) is not str or len({v}) >= {int(arg)}"
+        if key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[key]
+            return f"type({v}) not in NUMBERS or {v} {op} {self.src.const(arg)}"
+        if key == "format":
+            if arg not in ("date", "date-time"):
+                raise Unsupported(arg)
+            return f"type({v}) is not str or format_ok({v}, {arg!r})"
+        if key in ("anyOf", "allOf"):
+            subs = [self.expr(s, v, seen) for s in arg]
+            if any(s is None for s in subs):
+                return None
+            return (" or " if key == "anyOf" else " and ").join(f"({s})" for s in subs)
+        if key == "not":
+            sub = self.expr(arg, v, seen)
+            return None if sub is None else f"not ({sub})"
+        if key == "if":
+            cond, then = self.expr(arg, v, seen), self.expr(node.get("then", True), v, seen)
+            other = self.expr(node.get("else", True), v, seen)
+            if None in (cond, then, other):
+                return None
+            return f"({then}) if ({cond}) else ({other})"
+        if key == "properties":
+            subs = []
+            for k, s in arg.items():
+                sub = self.expr(s, f"{v}[{k!r}]", seen)
+                if sub is None:
+                    return None
+                if sub != "True":
+                    subs.append(f"({k!r} not in {v} or ({sub}))")
+            return f"type({v}) is not dict or ({' and '.join(subs) or 'True'})"
+        if key == "required":
+            return f"type({v}) is not dict or ({' and '.join(f'{k!r} in {v}' for k in arg) or 'True'})"
+        if key in ("minItems", "maxItems"):
+            return f"type({v}) is not list or len({v}) {'>=' if key == 'minItems' else '<='} {int(arg)}"
+        if key == "minProperties":
+            return f"type({v}) is not dict or len({v}) >= {int(arg)}"
+        if key == "uniqueItems":
+            return "True" if not arg else \
+                f"type({v}) is not list or len({{(type(u), repr(u)) for u in {v}}}) == len({v})"
+        return None
+
+    def predicate(self, node, v: str) -> str:
+        """node checked by engine.check.fast's compiled predicate (what expr cannot write)."""
+        fn = fast.compile_schema({**node, "$defs": self.root.get("$defs", {})} if isinstance(node, dict) else node)
+        if fn is None:
+            raise Unsupported("a schema part the fast check does not compile")
+        return f"{self.src.const(fn, 'FP')}({v})"
+
+    def valid(self, node, v: str) -> str:
+        e = self.expr(node, v)
+        return e if e is not None else self.predicate(node, v)
+
+    # -- statements: validity and jsonfacts.clean's limits, every value visited once --------------
+    def check(self, node, v: str, depth: int, seen=()) -> None:
+        """Statements that raise Bail unless v is valid and clean; every value under v is
+        visited (the structure by the statements, the rest by support.plain)."""
+        src = self.src
+        if depth > MAX_DEPTH:
+            src.line("raise BAIL")
+            return
+        if node is False:
+            src.line("raise BAIL")
+            return
+        if node is True or node == {}:
+            src.line(f"plain({v}, {depth})")
+            return
+        if set(node) - _IGNORED == {"$ref"}:
+            ref = node["$ref"]
+            if ref in seen:
+                src.line(f"if not {self.predicate(node, v)}: raise BAIL")
+                src.line(f"plain({v}, {depth})")
+                return
+            self.check(self.resolve(ref), v, depth, seen + (ref,))
+            return
+        kind = node.get("type")
+        structural = {"properties", "additionalProperties", "propertyNames", "required", "minProperties",
+                      "items", "minItems", "maxItems", "uniqueItems"}
+        if kind in ("object", "array") or (kind is None and structural & set(node)):
+            self._container(node, v, depth, seen)
+            return
+        src.line(f"if not ({self.valid(node, v)}): raise BAIL")
+        self._leaf(node, v, depth)
+
+    def _leaf(self, node, v, depth):
+        kinds = self._kinds(node)
+        src = self.src
+        strings = f"if (len({v}) > {MAX_DIGITS} or not {v}.isascii()) and not str_ok({v}): raise BAIL"
+        if kinds == {"str"}:
+            src.line(strings)
+        elif kinds is not None and kinds <= {"int", "Decimal", "bool", "None"}:
+            src.line(f"if type({v}) is not bool and {v} is not None: plain({v}, {depth})")
+        else:
+            with src.block(f"if type({v}) is str:"):
+                src.line(strings)
+            with src.block("else:"):
+                src.line(f"plain({v}, {depth})")
+
+    def _kinds(self, node, seen=()):
+        """The Python types a value valid against node can have, or None (unknown)."""
+        if not isinstance(node, dict):
+            return None
+        found = None
+        if "type" in node:
+            names = node["type"] if isinstance(node["type"], list) else [node["type"]]
+            found = set()
+            for n in names:
+                found |= {"number": {"int", "Decimal"}, "null": {"None"}}.get(n, {_TYPES.get(n, "?")})
+        if "enum" in node and all(isinstance(x, str) for x in node["enum"]):
+            found = {"str"} if found is None else found & {"str"}
+        if "$ref" in node and node["$ref"] not in seen:
+            sub = self._kinds(self.resolve(node["$ref"]), seen + (node["$ref"],))
+            found = sub if found is None else (found if sub is None else found & sub)
+        if "anyOf" in node:
+            subs = [self._kinds(s, seen) for s in node["anyOf"]]
+            if all(s is not None for s in subs):
+                union = set().union(*subs)
+                found = union if found is None else found & union
+        return found
+
+    def _container(self, node, v, depth, seen):
+        src = self.src
+        kind = node.get("type")
+        if kind not in (None, "object", "array"):   # several types: checked whole, visited by plain
+            src.line(f"if not ({self.valid(node, v)}): raise BAIL")
+            src.line(f"plain({v}, {depth})")
+            return
+        whole = self.expr({k: a for k, a in node.items() if k not in ("properties", "additionalProperties",
+                                                                      "propertyNames", "items", "type")}, v, seen)
+        if whole is None:
+            whole = self.predicate(node, v)
+        if whole != "True":
+            src.line(f"if not ({whole}): raise BAIL")
+        if kind == "object" or (kind is None and {"properties", "additionalProperties", "propertyNames",
+                                                   "required", "minProperties"} & set(node)):
+            if kind == "object":
+                src.line(f"if type({v}) is not dict: raise BAIL")
+                self._object(node, v, depth, seen)
+            else:
+                with src.block(f"if type({v}) is dict:"):
+                    self._object(node, v, depth, seen)
+                if "items" in node:
+                    with src.block(f"elif type({v}) is list:"):
+                        self._array(node, v, depth, seen)
+                with src.block("else:"):
+                    src.line(f"plain({v}, {depth})")
+            return
+        if kind == "array":
+            src.line(f"if type({v}) is not list: raise BAIL")
+            self._array(node, v, depth, seen)
+        else:
+            with src.block(f"if type({v}) is list:"):
+                self._array(node, v, depth, seen)
+            with src.block("else:"):
+                src.line(f"plain({v}, {depth})")
+
+    def _object(self, node, v, depth, seen):
+        src = self.src
+        props = node.get("properties", {})
+        required = set(node.get("required", ()))
+        extra = node.get("additionalProperties", True)
+        names = node.get("propertyNames")
+        for k, sub in props.items():
+            x = src.fresh("x")
+            if k in required:
+                src.line(f"{x} = {v}[{k!r}]")
+                self.check(sub, x, depth + 1, seen)
+            else:
+                src.line(f"{x} = {v}.get({k!r}, MISSING)")
+                with src.block(f"if {x} is not MISSING:"):
+                    self.check(sub, x, depth + 1, seen)
+                    src.line("pass")
+        known = src.const(frozenset(props), "KEYS")
+        if extra is False and names is None:
+            src.line(f"if not {known}.issuperset({v}): raise BAIL")
+            return
+        k, x = src.fresh("k"), src.fresh("x")
+        with src.block(f"for {k}, {x} in {v}.items():"):
+            src.line(f"if type({k}) is not str: raise BAIL")
+            if names is not None:
+                src.line(f"if not ({self.valid(names, k)}): raise BAIL")
+                src.line(f"if (len({k}) > {MAX_DIGITS} or not {k}.isascii()) and not str_ok({k}): raise BAIL")
+            with src.block(f"if {k} not in {known}:"):
+                if extra is False:
+                    src.line("raise BAIL")
+                else:
+                    self.check(extra, x, depth + 1, seen)
+                    src.line("pass")
+
+    def _array(self, node, v, depth, seen):
+        src = self.src
+        x = src.fresh("x")
+        with src.block(f"for {x} in {v}:"):
+            self.check(node.get("items", True), x, depth + 1, seen)
+            src.line("pass")
+
+
+def facts_check(src: Source, schema: dict, v: str = "facts") -> None:
+    """Statements checking v (the facts) against schema; Unsupported if a keyword is not known."""
+    SchemaCode(src, schema).check(schema, v, 1)

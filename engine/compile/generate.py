@@ -1,0 +1,379 @@
+"""One Python module per version, generated from its typed plan when the rules load:
+
+- `read(facts)` checks the facts against their schema and jsonfacts.clean's limits and
+  reads every input as its type, in columns: one list per input of each collection, the
+  index of each item's parent, where each parent's children start (engine.compile.gen_schema
+  writes the checks);
+- `run(state, at_ns)` computes the formulas (a loop per collection with the formulas as
+  locals, stages in dependency order), the conditions and the result, as the interpreter
+  (engine.run.evaluate) does; it returns (result, warnings).
+
+Generated code decides the ordinary case only: anything else raises, and the interpreter
+decides from the start (engine.run.compiled). `policy compile` prints the source.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .. import types as T
+from ..check.schema import format_ok
+from ..load.jsonfacts import _PLAIN
+from ..run import support
+from ..run.items import convert
+from ..values import json_scalar
+from .gen_expr import Context, ExprCode, Unsupported
+from .gen_schema import SchemaCode
+from .gen_schema import Unsupported as SchemaUnsupported
+from .source import Source
+
+
+class Generator:
+    def __init__(self, version):
+        self.version = version
+        self.src = Source()
+        self.sid = {q: i for i, q in enumerate(version.scopes)}
+
+    # -- names -----------------------------------------------------------------------------------
+    def col(self, scope, name) -> str:
+        return f"v_{name}" if scope.qualified == "" else f"c{self.sid[scope.qualified]}_{name}"
+
+    def n(self, scope) -> str:
+        return f"n{self.sid[scope.qualified]}"
+
+    def type_of(self, ref):
+        if ref.kind == "param":
+            return T.of_value(self.version.parameters[ref.target].value)
+        if ref.kind == "child":
+            return None
+        return self.version.value_types.get((ref.child, ref.target))
+
+    def read(self, ref, ctx: Context) -> str:
+        """A name an expression reads, where ctx evaluates it."""
+        v = self.version
+        if ref.kind == "param":
+            return self.src.const(v.parameters[ref.target].value)
+        target = v.scopes[ref.child]
+        if ref.kind == "child":
+            return self._children(ref, target, ctx)
+        if target.qualified == "":
+            return f"v_{ref.target}"
+        if ref.up == 0:
+            return f"x_{ref.target}" if ref.target in ctx.local else f"{self.col(target, ref.target)}[{ctx.idx}]"
+        idx, scope = ctx.idx, ctx.scope
+        for _ in range(ref.up):
+            idx, scope = f"p{self.sid[scope.qualified]}[{idx}]", scope.parent
+        return f"{self.col(target, ref.target)}[{idx}]"
+
+    def _children(self, ref, target, ctx: Context) -> str:
+        col = self.col(target, ref.target)
+        if ctx.scope.qualified == "":
+            lo, hi = "0", self.n(target)
+        else:
+            scope = ctx.scope.children[ref.via[0]]
+            o = f"o{self.sid[scope.qualified]}"
+            lo, hi = f"{o}[{ctx.idx}]", f"{o}[{ctx.idx} + 1]"
+            for name in ref.via[1:]:
+                scope = scope.children[name]
+                o = f"o{self.sid[scope.qualified]}"
+                lo, hi = f"{o}[{lo}]", f"{o}[{hi}]"
+        if ref.filter is None:
+            return col if ctx.scope.qualified == "" else f"{col}[{lo}:{hi}]"
+        j = self.src.fresh("j")
+        condition, refs = ref.filter
+        keep = self.expression(condition, refs, Context(target, j, statements=False))
+        return f"[{col}[{j}] for {j} in range({lo}, {hi}) if {keep}]"
+
+    def expression(self, expression, refs, ctx: Context) -> str:
+        placeholders = {f.placeholder: f.shown for f in expression.filters}
+        return ExprCode(self, ctx, refs, placeholders).emit(expression.tree)
+
+    # -- read(facts) -----------------------------------------------------------------------------
+    def reader(self) -> list[str]:
+        """The read function; returns the names of the state it returns, in order."""
+        v, src = self.version, self.src
+        state: list[str] = []
+        with src.block("def read(facts):"):
+            SchemaCode(src, v.facts_schema_doc).check(v.facts_schema_doc, "facts", 1)
+            for inp in v.root.inputs.values():
+                src.line(f"v_{inp.name} = {self._input(inp, 'facts', True)}")
+                state.append(f"v_{inp.name}")
+            for scope in v.scopes.values():
+                if scope.qualified:
+                    k = self.sid[scope.qualified]
+                    names = [self.col(scope, i) for i in scope.inputs] + [f"p{k}", f"q{k}"]
+                    src.line(f"{', '.join(names)} = " + ", ".join("[]" for _ in names))
+                    src.line(f"o{k} = [0]")
+                    src.line(f"n{k} = 0")
+                    state += names + [f"o{k}", f"n{k}"]
+                    for name in names:
+                        src.line(f"ap_{name} = {name}.append")
+            for child in v.root.children.values():
+                self._collection(child, "facts", "0", True)
+            src.line(f"return ({', '.join(state)},)")
+        return state
+
+    def _input(self, inp, obj: str, is_dict: bool) -> str:
+        src = self.src
+        if len(inp.path) == 1:
+            raw = f"{obj}.get({inp.path[0]!r}, MISSING)" if is_dict else \
+                f"({obj}.get({inp.path[0]!r}, MISSING) if type({obj}) is dict else MISSING)"
+        else:
+            raw = f"dig({obj}, {src.const(inp.path)})"
+        local = src.fresh("r")
+        src.line(f"{local} = {raw}")
+        return f"({src.const(inp.default)} if {local} is MISSING else {self._convert(inp.type, local)})"
+
+    def _convert(self, t, raw: str, strict_decimal: bool = False) -> str:
+        conv = f"CONVERT({self.src.const(t, 'TY')}, {raw})"
+        fast = {"integer": "int", "boolean": "bool"}.get(t.kind)
+        if t.kind == "decimal":
+            test = f"type({raw}) is str" + (f" and PLAIN({raw})" if strict_decimal else "")
+            return f"(Decimal({raw}) if {test} else {conv})"
+        if fast:
+            return f"({raw} if type({raw}) is {fast} else {conv})"
+        if t.kind == "text" and t.values is None:
+            return f"({raw} if type({raw}) is str else {conv})"
+        return conv
+
+    def _collection(self, scope, obj: str, parent: str, is_dict: bool) -> None:
+        """Statements reading the items of scope under the parent item (obj, its index)."""
+        src, k = self.src, self.sid[scope.qualified]
+        found = src.fresh("e")
+        if len(scope.path) == 1:
+            src.line(f"{found} = {obj}.get({scope.path[0]!r}) if {'True' if is_dict else f'type({obj}) is dict'} "
+                     f"else None")
+        else:
+            src.line(f"{found} = dig({obj}, {src.const(scope.path)})")
+        if scope.entries:
+            if scope.children:
+                raise Unsupported("collections under an object's entries")
+            key_name, value_name = scope.entries
+            key, value = src.fresh("k"), src.fresh("x")
+            with src.block(f"if type({found}) is dict:"):
+                with src.block(f"for {key}, {value} in {found}.items():"):
+                    src.line(f"ap_{self.col(scope, key_name)}(str({key}))")
+                    conv = self._convert(scope.inputs[value_name].type, value, strict_decimal=True)
+                    src.line(f"ap_{self.col(scope, value_name)}({conv})")
+                    src.line(f"ap_p{k}({parent})")
+                    src.line(f"ap_q{k}({key})")
+                    src.line(f"n{k} += 1")
+            src.line(f"o{k}.append(n{k})")
+            return
+        element, position, seen = src.fresh("e"), src.fresh("i"), src.fresh("seen")
+        with src.block(f"if type({found}) is list:"):
+            if scope.key:
+                src.line(f"{seen} = set()")
+            with src.block(f"for {position}, {element} in enumerate({found}):"):
+                values = {}
+                for inp in scope.inputs.values():
+                    local = src.fresh("w")
+                    src.line(f"{local} = {self._input(inp, element, False)}")
+                    values[inp.name] = local
+                if scope.key:
+                    key = values.get(scope.key, "None")
+                    src.line(f"if {key} in {seen}: raise BAIL")
+                    src.line(f"{seen}.add({key})")
+                for name, local in values.items():
+                    src.line(f"ap_{self.col(scope, name)}({local})")
+                src.line(f"ap_p{k}({parent})")
+                src.line(f"ap_q{k}({position})")
+                here = src.fresh("h")
+                src.line(f"{here} = n{k}")
+                src.line(f"n{k} += 1")
+                for child in scope.children.values():
+                    inner = src.fresh("d")
+                    src.line(f"{inner} = {element} if type({element}) is dict else EMPTY")
+                    self._collection(child, inner, here, True)
+        src.line(f"o{k}.append(n{k})")
+
+    # -- run(state, at_ns) -----------------------------------------------------------------------
+    def runner(self, state: list[str]) -> None:
+        v, src = self.version, self.src
+        with src.block("def run(state, at_ns):"):
+            src.line(f"({', '.join(state)},) = state")
+            for scope, formulas in stages(v):
+                self._stage(scope, formulas)
+                src.line("if monotonic_ns() > at_ns: raise BAIL")
+            src.line("warnings = []")
+            src.line("violations = []")
+            for cond in v.conditions:
+                self._condition(cond)
+            root = Context(v.root, None, statements=False)
+            src.line(f"result = {self._result(v.result, root)}")
+            src.line("return result, warnings")
+
+    def _stage(self, scope, formulas) -> None:
+        src = self.src
+        if scope.qualified == "":
+            for f in formulas:
+                src.line(f"v_{f.name} = {self.expression(f.part('expr'), f.refs, Context(scope))}")
+            return
+        for f in formulas:
+            src.line(f"{self.col(scope, f.name)} = []")
+            src.line(f"ap_{f.name} = {self.col(scope, f.name)}.append")
+        local: set = set()
+        with src.block(f"for i in range({self.n(scope)}):"):
+            for f in formulas:
+                code = self.expression(f.part("expr"), f.refs, Context(scope, "i", frozenset(local)))
+                src.line(f"x_{f.name} = {code}")
+                src.line(f"ap_{f.name}(x_{f.name})")
+                local.add(f.name)
+
+    def _items(self, scope):
+        """A block over the items of scope (the top level: once)."""
+        if scope.qualified == "":
+            return self.src.block("if True:")
+        return self.src.block(f"for i in range({self.n(scope)}):")
+
+    def _condition(self, cond) -> None:
+        src, v = self.src, self.version
+        if cond.when is None:
+            raise Unsupported("a condition without 'when'")
+        scope = v.scopes[cond.scope]
+        ctx = Context(scope, None if scope.qualified == "" else "i")
+        with self._items(scope):
+            when = self.expression(cond.when, cond.refs, ctx)
+            if cond.severity == "facts":
+                src.line(f"if {when}: raise BAIL")
+                return
+            with src.block(f"if {when}:"):
+                parts = []
+                for part in cond.message_parts:
+                    if isinstance(part, str):
+                        parts.append(src.const(part))
+                    else:
+                        _text, expression, refs, spec = cond.message_fields[part]
+                        parts.append(f"FIELD({self.expression(expression, refs, ctx)}, {spec!r})")
+                src.line(f"m = {' + '.join(parts) or repr('')}")
+                if cond.severity == "warning":
+                    src.line(f"w = {{'code': {cond.code!r}, 'message': m}}")
+                    path = self._path(scope, "i") if scope.qualified else "()"
+                    src.line(f"h = WHERE({path}, {cond.path!r}, {bool(cond.scope)})")
+                    src.line("if h: w['path'] = h")
+                    src.line("warnings.append(w)")
+                    return
+                if cond.item is not None:
+                    key = self.read(cond.item, ctx)
+                elif scope.key:
+                    key = f"{self.col(scope, scope.key)}[i]"
+                else:
+                    key = "None"
+                src.line(f"key = {key}")
+                src.line(f"violations.append({{'code': {cond.code!r}, 'item': JSON_SCALAR(key) if key is not None "
+                         f"else None, 'message': m}})")
+
+    def _path(self, scope, idx) -> str:
+        """The JSON path (a tuple) of the item idx of scope."""
+        parts = []
+        while scope.qualified:
+            k = self.sid[scope.qualified]
+            parts.insert(0, f"{self.src.const(tuple(scope.path))} + (q{k}[{idx}],)")
+            idx, scope = f"p{k}[{idx}]", scope.parent
+        return " + ".join(parts)
+
+    def _result(self, fields, ctx: Context) -> str:
+        src, out = self.src, []
+        for f in fields:
+            if f.kind == "value":
+                value = self.read(f.ref, ctx)
+                if f.rounding is not None:
+                    value = f"ROUND({value}, {src.const(f.rounding, 'RD')}, {f.key!r})"
+            elif f.kind == "each":
+                child = self.version.scopes[f.scope]
+                j = src.fresh("r")
+                if ctx.scope.qualified == "":
+                    span = f"range({self.n(child)})"
+                else:
+                    o = f"o{self.sid[child.qualified]}"
+                    span = f"range({o}[{ctx.idx}], {o}[{ctx.idx} + 1])"
+                value = f"[{self._result(f.fields, Context(child, j, statements=False))} for {j} in {span}]"
+            elif f.kind == "object":
+                value = self._result(f.fields, ctx)
+                if f.when is not None:
+                    value = f"({value} if {self.read(f.when, ctx)} else None)"
+            elif f.kind == "violation_codes":
+                value = "list(dict.fromkeys(x['code'] for x in violations))"
+            elif f.kind == "violations":
+                value = f"[{{'code': x['code'], {f.item_key_as!r}: x['item'], 'message': x['message']}} for x in violations]"
+            else:
+                value = "not violations"
+            out.append(f"{f.key!r}: {value}")
+        return "{" + ", ".join(out) + "}"
+
+
+def stages(version) -> list:
+    """(scope, formulas) in an order that computes every formula after what it reads, with
+    as many formulas of one collection as can share one loop over its items."""
+    formulas = {(f.scope, f.name): f for f in version.plan}
+    deps = {key: {k for ref in f.refs for k in ref.keys() if k in formulas and k != key}
+            for key, f in formulas.items()}
+    remaining = list(version.plan)
+    done: set = set()
+    out = []
+    while remaining:
+        scope = remaining[0].scope
+        stage, keys = [], set()
+        grew = True
+        while grew:
+            grew = False
+            for f in remaining:
+                key = (f.scope, f.name)
+                if f.scope == scope and key not in keys and deps[key] <= done | keys:
+                    stage.append(f)
+                    keys.add(key)
+                    grew = True
+        remaining = [f for f in remaining if (f.scope, f.name) not in keys]
+        done |= keys
+        out.append((version.scopes[scope], stage))
+    return out
+
+
+def _globals(constants: dict) -> dict:
+    g = {"Decimal": Decimal, "BAIL": support.BAIL, "MISSING": _MISSING, "EMPTY": {}, "NUMBERS": (int, Decimal),
+         "plain": support.plain, "str_ok": support.str_ok, "enum_ok": support.enum_ok, "format_ok": format_ok,
+         "dig": _dig, "CONVERT": convert, "PLAIN": _PLAIN.match, "FIELD": support.field, "WHERE": support.where,
+         "JSON_SCALAR": json_scalar, "__builtins__": __builtins__}
+    from time import monotonic_ns
+    from ..run.evaluate import _round
+    g.update(monotonic_ns=monotonic_ns, ROUND=_round)
+    g.update(constants)
+    return g
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self):
+        return "MISSING"
+
+
+_MISSING = _Missing()
+
+
+def _dig(obj, path):
+    for part in path:
+        if not isinstance(obj, dict) or part not in obj:
+            return _MISSING
+        obj = obj[part]
+    return obj
+
+
+def generate(version) -> dict:
+    """{'source', 'read', 'run', 'state'} of the version's module, or {'unsupported': why}."""
+    if version.facts_schema_doc is None or not version.schedule:
+        return {"unsupported": "the version has no facts schema or no plan"}
+    gen = Generator(version)
+    try:
+        state = gen.reader()
+        gen.src.line("")
+        gen.runner(state)
+    except (Unsupported, SchemaUnsupported) as exc:
+        return {"unsupported": str(exc)}
+    head = [f"# generated from {version.path} ({version.policy} {version.version}, digest {version.digest})",
+            "# by engine.compile.generate: read(facts) -> state, run(state, at_ns) -> (result, warnings)", ""]
+    consts = [f"# {name} = {value!r}" for name, value in gen.src.constants.items()]
+    source = "\n".join(head + consts + [""]) + gen.src.text()
+    namespace = _globals(gen.src.constants)
+    code = compile(source, f"<generated {version.policy} {version.version}>", "exec")
+    exec(code, namespace)
+    return {"source": source, "read": namespace["read"], "run": namespace["run"], "state": state}

@@ -1,0 +1,134 @@
+"""What generated decision code (engine.compile.generate) calls at run time: the checked
+operators it cannot write as plain Python, the checks of facts values that the JSON
+Schema does not make (engine.load.jsonfacts.clean's limits), and `Bail`.
+
+Generated code decides only the ordinary case. Anything else (a value it did not expect,
+a check that fails, an error of any kind) raises, and the interpreter decides that line
+from the start, so every message and explanation is the interpreter's own.
+"""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from ..check import schema as schemacheck
+from ..load.jsonfacts import MAX_DEPTH, MAX_DIGITS, MAX_INT_DIGITS, _PLAIN, decimal_problem
+from ..values import show
+
+INT_BOUND = 10 ** MAX_DIGITS
+
+
+class Bail(Exception):
+    """The generated code does not decide this one: the interpreter does."""
+
+
+BAIL = Bail()
+
+
+def bail(*_args):
+    raise BAIL
+
+
+def str_ok(value: str) -> bool:
+    """A long or non-ASCII string as jsonfacts.clean accepts it unchanged."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return not (_PLAIN.match(value) and decimal_problem(Decimal(value)))
+
+
+def dec_ok(value: Decimal) -> bool:
+    return decimal_problem(value) is None
+
+
+def plain(value, depth: int) -> None:
+    """Data the schema does not look into: as jsonfacts.clean leaves it unchanged, or Bail."""
+    kind = type(value)
+    if kind is str:
+        if (len(value) > MAX_DIGITS or not value.isascii()) and not str_ok(value):
+            raise BAIL
+    elif kind is int:
+        if not -INT_BOUND < value < INT_BOUND:
+            raise BAIL
+    elif kind is bool or value is None:
+        pass
+    elif depth > MAX_DEPTH:
+        raise BAIL
+    elif kind is dict:
+        for k, v in value.items():
+            if type(k) is not str:
+                raise BAIL
+            plain(v, depth + 1)
+    elif kind is list:
+        for v in value:
+            plain(v, depth + 1)
+    elif kind is Decimal:
+        if decimal_problem(value) is not None:
+            raise BAIL
+    else:
+        raise BAIL
+
+
+def enum_ok(value, choices) -> bool:
+    for x in choices:
+        if (isinstance(value, bool) or isinstance(x, bool)) and type(value) is not type(x):
+            continue
+        if value == x:
+            return True
+    return False
+
+
+def number(value) -> bool:
+    return type(value) in (int, Decimal)
+
+
+# -- the facts of a batch line, parsed for the generated reader ----------------------------------
+
+def _pairs(pairs):
+    obj = dict(pairs)
+    if len(obj) != len(pairs):   # a key twice: the interpreter says where
+        raise BAIL
+    return obj
+
+
+def _float(text):
+    if _PLAIN.match(text):
+        return Decimal(text)
+    raise BAIL
+
+
+def _int(text):
+    if len(text) <= MAX_INT_DIGITS:
+        return int(text)
+    raise BAIL
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_float=_float, parse_int=_int, parse_constant=bail)
+
+
+def parse_line(text: str):
+    """A facts line as plain data, or Bail for anything the interpreter should read (and
+    explain): duplicate keys, numbers out of plain notation, a byte-order mark, bad JSON."""
+    if text[:1] == "\ufeff":
+        raise BAIL
+    try:
+        return _DECODER.decode(text)
+    except RecursionError:
+        raise BAIL from None
+
+
+# -- the message of a condition, as the interpreter writes it ------------------------------------
+
+def field(value, spec: str) -> str:
+    if spec and isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+        return format(value, spec)
+    return show(value, "plain")
+
+
+def where(path: tuple, cond_path: str | None, nested: bool) -> str:
+    base = schemacheck.json_path(path) if path else ""
+    if not cond_path:
+        return base
+    return f"{base}.{cond_path}" if nested and base else cond_path
+
