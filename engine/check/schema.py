@@ -369,6 +369,10 @@ def _bounds(node, integer: bool):
 def problem_of(node, root, value) -> str | None:
     """Why value is not valid for a schema node of root (its first error), or None."""
     schema = {**node, "$defs": root.get("$defs", {})} if isinstance(node, dict) else node
+    from .fast import compile_schema
+    quick = compile_schema(schema)
+    if quick is not None and quick(value):   # valid: jsonschema (and its import) only to explain
+        return None
     for _path, message, _key in explain(validator_for(schema), value):
         return message
     return None

@@ -15,7 +15,8 @@ from decimal import Decimal
 from .. import types as T
 from ..kinds import CALLABLE_KINDS
 from ..kinds.binding import _aggregate, literal
-from .functions import CALLABLES
+from .functions import CALLABLES, SIGNATURES
+from .signatures import match, signature, substitute
 from .operators import OPERATORS
 
 
@@ -73,8 +74,8 @@ class ExprCode:
             return T.DECIMAL if self.number(node.left) and self.number(node.right) else None
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             return self.type_of(node.operand) if self.number(node.operand) else None
-        if isinstance(node, ast.Call) and node.func.id == "sum":
-            return T.DECIMAL
+        if isinstance(node, ast.Call) and node.func.id in SIGNATURES:
+            return _call_type(node.func.id, [self.type_of(a) or T.ANY for a in node.args])
         if isinstance(node, ast.IfExp) and self.number(node.body) and self.number(node.orelse):
             a, b = self.type_of(node.body), self.type_of(node.orelse)
             return T.INTEGER if a.kind == b.kind == "integer" else T.DECIMAL
@@ -131,6 +132,8 @@ class ExprCode:
         name = node.func.id
         args = [self.emit(a) for a in node.args]
         if name in CALLABLES:
+            if name == "sum" and len(args) == 1 and self._is_list(node.args[0]):
+                return f"sum({args[0]}, ZERO)"
             if name in _INLINE and len(args) == _INLINE[name].count("{"):
                 return _INLINE[name].format(*args)
             return f"{self.gen.src.const(CALLABLES[name], 'F')}({', '.join(args)})"
@@ -141,6 +144,14 @@ class ExprCode:
             return self._table(site, args)
         fn = CALLABLE_KINDS[site["kind"]].bind(site, None)   # tiers: the interpreter's own callable
         return f"{self.gen.src.const(fn, 'RC')}(None, {', '.join(args)})"
+
+    def _is_list(self, node) -> bool:
+        if isinstance(node, ast.Name):
+            ref = self.refs.get(self.placeholders.get(node.id, node.id))
+            if ref is not None and ref.kind == "child":
+                return True
+        t = self.type_of(node)
+        return t is not None and t.kind == "list" and not t.optional
 
     # -- a decision table, inline ----------------------------------------------------------------------
     def _table(self, site, args) -> str:
@@ -191,6 +202,20 @@ class ExprCode:
         return self.gen.expression(expression, refs, self.ctx)
 
 
+def _call_type(name, arg_types):
+    """The result type of a function called with these argument types (None: not known)."""
+    for text in SIGNATURES[name]:
+        sig = signature(text)
+        if not sig.fits(len(arg_types)):
+            continue
+        bindings: dict = {}
+        if any(match(sig.param(i), t, bindings) for i, t in enumerate(arg_types)):
+            return None
+        result = substitute(sig.result, bindings)
+        return None if result.kind == "any" else result
+    return None
+
+
 def _test(src, t, a: str) -> str:
     """A table cell's test (engine.kinds.cells.Test.matches) as an expression of a."""
     kind = t.kind
@@ -198,6 +223,8 @@ def _test(src, t, a: str) -> str:
         return "True"
     if kind == "null":
         return f"{a} is None"
+    if kind == "eq" and isinstance(t.value, str):   # only text equals text
+        return f"{a} == {src.const(t.value)}"
     if kind == "eq":
         is_bool = isinstance(t.value, bool)
         return f"({a} is not None and {a} == {src.const(t.value)} and type({a}) is {'' if is_bool else 'not '}bool)"

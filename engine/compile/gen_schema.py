@@ -21,10 +21,29 @@ class Unsupported(Exception):
     pass
 
 
+class Hooks:
+    """What the reader does at the places the check walks through (engine.compile.gen_reader
+    reads the inputs there, in the same pass): nothing, by default."""
+
+    def items(self, path) -> bool:          # an array whose items are a collection's?
+        return False
+
+    def before_items(self, path) -> None: ...
+
+    def item_start(self, path, position) -> None: ...
+
+    def item_end(self, path, var, fields) -> None: ...
+
+    def entries(self, path) -> bool:        # an object whose entries are a collection's?
+        return False
+
+    def entry(self, path, key, value) -> None: ...
+
+
 class SchemaCode:
-    def __init__(self, src: Source, root: dict):
+    def __init__(self, src: Source, root: dict, hooks: Hooks | None = None):
         self.src, self.root = src, root
-        self._refs: list = []
+        self.hooks = hooks or Hooks()
 
     # -- what a node says, in one expression (validity only) --------------------------------------
     def resolve(self, pointer: str) -> dict:
@@ -45,11 +64,19 @@ class SchemaCode:
         for key, arg in node.items():
             if key in _IGNORED or key in ("then", "else"):
                 continue
-            part = self._keyword(key, arg, node, v, seen)
+            if key in ("pattern", "minLength") and node.get("type") == "string":
+                part = self._string(key, arg, v)   # the type is tested beside it
+            else:
+                part = self._keyword(key, arg, node, v, seen)
             if part is None:
                 return None
             parts.append(part)
         return " and ".join(f"({p})" for p in parts) if parts else "True"
+
+    def _string(self, key, arg, v):
+        if key == "pattern":
+            return f"{self.src.const(schemacheck.ecma_regex(arg).search, 'RXS')}({v}) is not None"
+        return f"len({v}) >= {int(arg)}"
 
     def _keyword(self, key, arg, node, v, seen):
         if key == "type":
@@ -76,8 +103,8 @@ class SchemaCode:
         if key == "const":
             return f"enum_ok({v}, {self.src.const((arg,))})"
         if key == "pattern":
-            rx = self.src.const(schemacheck.ecma_regex(arg), "RX")
-            return f"type({v}) is not str or {rx}.search({v}) is not None"
+            rx = self.src.const(schemacheck.ecma_regex(arg).search, "RXS")
+            return f"type({v}) is not str or {rx}({v}) is not None"
         if key == "minLength":
             return f"type({v}) is not str or len({v}) >= {int(arg)}"
         if key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
@@ -133,7 +160,7 @@ class SchemaCode:
         return e if e is not None else self.predicate(node, v)
 
     # -- statements: validity and jsonfacts.clean's limits, every value visited once --------------
-    def check(self, node, v: str, depth: int, seen=()) -> None:
+    def check(self, node, v: str, depth: int, seen=(), path=()) -> None:
         """Statements that raise Bail unless v is valid and clean; every value under v is
         visited (the structure by the statements, the rest by support.plain)."""
         src = self.src
@@ -152,16 +179,25 @@ class SchemaCode:
                 src.line(f"if not {self.predicate(node, v)}: raise BAIL")
                 src.line(f"plain({v}, {depth})")
                 return
-            self.check(self.resolve(ref), v, depth, seen + (ref,))
+            self.check(self.resolve(ref), v, depth, seen + (ref,), path)
             return
         kind = node.get("type")
         structural = {"properties", "additionalProperties", "propertyNames", "required", "minProperties",
                       "items", "minItems", "maxItems", "uniqueItems"}
         if kind in ("object", "array") or (kind is None and structural & set(node)):
-            self._container(node, v, depth, seen)
+            self._container(node, v, depth, seen, path)
             return
+        if self._collection_at(path, None):
+            raise Unsupported(f"a collection at {'.'.join(path)} that is not an array or object in the schema")
         src.line(f"if not ({self.valid(node, v)}): raise BAIL")
         self._leaf(node, v, depth)
+
+    def _collection_at(self, path, kind) -> bool:
+        """Is a collection read here from a node that does not say it is what it must be (its
+        items objects, its list an array, its entries an object)?"""
+        hooks = self.hooks
+        return hooks.items(path) and kind != "object" or hooks.items(path + ("[]",)) and kind != "array" \
+            or hooks.entries(path + ("{}",)) and kind != "object"
 
     def _leaf(self, node, v, depth):
         kinds = self._kinds(node)
@@ -169,6 +205,8 @@ class SchemaCode:
         strings = f"if (len({v}) > {MAX_DIGITS} or not {v}.isascii()) and not str_ok({v}): raise BAIL"
         if kinds == {"str"}:
             src.line(strings)
+        elif kinds == {"int"}:
+            src.line(f"if not -INT_BOUND < {v} < INT_BOUND: raise BAIL")
         elif kinds is not None and kinds <= {"int", "Decimal", "bool", "None"}:
             src.line(f"if type({v}) is not bool and {v} is not None: plain({v}, {depth})")
         else:
@@ -199,15 +237,21 @@ class SchemaCode:
                 found = union if found is None else found & union
         return found
 
-    def _container(self, node, v, depth, seen):
+    def _container(self, node, v, depth, seen, path):
         src = self.src
         kind = node.get("type")
+        if self._collection_at(path, kind):
+            raise Unsupported(f"a collection at {'.'.join(path)} whose items are not always objects")
         if kind not in (None, "object", "array"):   # several types: checked whole, visited by plain
             src.line(f"if not ({self.valid(node, v)}): raise BAIL")
             src.line(f"plain({v}, {depth})")
             return
-        whole = self.expr({k: a for k, a in node.items() if k not in ("properties", "additionalProperties",
-                                                                      "propertyNames", "items", "type")}, v, seen)
+        fetched = set(node.get("properties", {})) if kind == "object" else set()
+        rest = {k: a for k, a in node.items() if k not in ("properties", "additionalProperties", "propertyNames",
+                                                           "items", "type")}
+        if set(rest.get("required", ())) <= fetched:   # v[k] raises where a key is missing
+            rest.pop("required", None)
+        whole = self.expr(rest, v, seen)
         if whole is None:
             whole = self.predicate(node, v)
         if whole != "True":
@@ -216,63 +260,80 @@ class SchemaCode:
                                                    "required", "minProperties"} & set(node)):
             if kind == "object":
                 src.line(f"if type({v}) is not dict: raise BAIL")
-                self._object(node, v, depth, seen)
+                self._object(node, v, depth, seen, path)
             else:
                 with src.block(f"if type({v}) is dict:"):
-                    self._object(node, v, depth, seen)
+                    self._object(node, v, depth, seen, path)
                 if "items" in node:
                     with src.block(f"elif type({v}) is list:"):
-                        self._array(node, v, depth, seen)
+                        self._array(node, v, depth, seen, path)
                 with src.block("else:"):
                     src.line(f"plain({v}, {depth})")
             return
         if kind == "array":
             src.line(f"if type({v}) is not list: raise BAIL")
-            self._array(node, v, depth, seen)
+            self._array(node, v, depth, seen, path)
         else:
             with src.block(f"if type({v}) is list:"):
-                self._array(node, v, depth, seen)
+                self._array(node, v, depth, seen, path)
             with src.block("else:"):
                 src.line(f"plain({v}, {depth})")
 
-    def _object(self, node, v, depth, seen):
-        src = self.src
+    def _object(self, node, v, depth, seen, path):
+        src, hooks = self.src, self.hooks
         props = node.get("properties", {})
         required = set(node.get("required", ()))
         extra = node.get("additionalProperties", True)
         names = node.get("propertyNames")
+        fields = {}
         for k, sub in props.items():
             x = src.fresh("x")
+            fields[k] = x
             if k in required:
                 src.line(f"{x} = {v}[{k!r}]")
-                self.check(sub, x, depth + 1, seen)
+                self.check(sub, x, depth + 1, seen, path + (k,))
             else:
                 src.line(f"{x} = {v}.get({k!r}, MISSING)")
                 with src.block(f"if {x} is not MISSING:"):
-                    self.check(sub, x, depth + 1, seen)
+                    self.check(sub, x, depth + 1, seen, path + (k,))
                     src.line("pass")
+        entries = hooks.entries(path + ("{}",))
+        if entries and props:
+            raise Unsupported("a collection of an object's entries where the object also has properties")
         known = src.const(frozenset(props), "KEYS")
-        if extra is False and names is None:
+        if extra is False and names is None and not entries:
             src.line(f"if not {known}.issuperset({v}): raise BAIL")
-            return
-        k, x = src.fresh("k"), src.fresh("x")
-        with src.block(f"for {k}, {x} in {v}.items():"):
-            src.line(f"if type({k}) is not str: raise BAIL")
-            if names is not None:
-                src.line(f"if not ({self.valid(names, k)}): raise BAIL")
-                src.line(f"if (len({k}) > {MAX_DIGITS} or not {k}.isascii()) and not str_ok({k}): raise BAIL")
-            with src.block(f"if {k} not in {known}:"):
-                if extra is False:
-                    src.line("raise BAIL")
-                else:
-                    self.check(extra, x, depth + 1, seen)
-                    src.line("pass")
+        else:
+            k, x = src.fresh("k"), src.fresh("x")
+            with src.block(f"for {k}, {x} in {v}.items():"):
+                src.line(f"if type({k}) is not str: raise BAIL")
+                if names is not None:
+                    src.line(f"if not ({self.valid(names, k)}): raise BAIL")
+                    src.line(f"if (len({k}) > {MAX_DIGITS} or not {k}.isascii()) and not str_ok({k}): raise BAIL")
+                with src.block(f"if {k} not in {known}:"):
+                    if extra is False:
+                        src.line("raise BAIL")
+                    else:
+                        self.check(extra, x, depth + 1, seen, path + ("{}",))
+                        if entries:
+                            hooks.entry(path + ("{}",), k, x)
+                        src.line("pass")
+        hooks.item_end(path, v, fields)
 
-    def _array(self, node, v, depth, seen):
-        src = self.src
+    def _array(self, node, v, depth, seen, path):
+        src, hooks = self.src, self.hooks
         x = src.fresh("x")
+        item = path + ("[]",)
+        if hooks.items(item):
+            position = src.fresh("i")
+            hooks.before_items(item)
+            with src.block(f"for {position}, {x} in enumerate({v}):"):
+                hooks.item_start(item, position)
+                self.check(node.get("items", True), x, depth + 1, seen, item)
+                src.line("pass")
+            return
         with src.block(f"for {x} in {v}:"):
-            self.check(node.get("items", True), x, depth + 1, seen)
+            self.check(node.get("items", True), x, depth + 1, seen, item)
             src.line("pass")
 
 

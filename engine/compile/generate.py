@@ -13,6 +13,7 @@ decides from the start (engine.run.compiled). `policy compile` prints the source
 """
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from .. import types as T
@@ -22,7 +23,7 @@ from ..run import support
 from ..run.items import convert
 from ..values import json_scalar
 from .gen_expr import Context, ExprCode, Unsupported
-from .gen_schema import SchemaCode
+from .gen_reader import reader
 from .gen_schema import Unsupported as SchemaUnsupported
 from .source import Source
 
@@ -87,110 +88,11 @@ class Generator:
         placeholders = {f.placeholder: f.shown for f in expression.filters}
         return ExprCode(self, ctx, refs, placeholders).emit(expression.tree)
 
-    # -- read(facts) -----------------------------------------------------------------------------
-    def reader(self) -> list[str]:
-        """The read function; returns the names of the state it returns, in order."""
-        v, src = self.version, self.src
-        state: list[str] = []
-        with src.block("def read(facts):"):
-            SchemaCode(src, v.facts_schema_doc).check(v.facts_schema_doc, "facts", 1)
-            for inp in v.root.inputs.values():
-                src.line(f"v_{inp.name} = {self._input(inp, 'facts', True)}")
-                state.append(f"v_{inp.name}")
-            for scope in v.scopes.values():
-                if scope.qualified:
-                    k = self.sid[scope.qualified]
-                    names = [self.col(scope, i) for i in scope.inputs] + [f"p{k}", f"q{k}"]
-                    src.line(f"{', '.join(names)} = " + ", ".join("[]" for _ in names))
-                    src.line(f"o{k} = [0]")
-                    src.line(f"n{k} = 0")
-                    state += names + [f"o{k}", f"n{k}"]
-                    for name in names:
-                        src.line(f"ap_{name} = {name}.append")
-            for child in v.root.children.values():
-                self._collection(child, "facts", "0", True)
-            src.line(f"return ({', '.join(state)},)")
-        return state
-
-    def _input(self, inp, obj: str, is_dict: bool) -> str:
-        src = self.src
-        if len(inp.path) == 1:
-            raw = f"{obj}.get({inp.path[0]!r}, MISSING)" if is_dict else \
-                f"({obj}.get({inp.path[0]!r}, MISSING) if type({obj}) is dict else MISSING)"
-        else:
-            raw = f"dig({obj}, {src.const(inp.path)})"
-        local = src.fresh("r")
-        src.line(f"{local} = {raw}")
-        return f"({src.const(inp.default)} if {local} is MISSING else {self._convert(inp.type, local)})"
-
-    def _convert(self, t, raw: str, strict_decimal: bool = False) -> str:
-        conv = f"CONVERT({self.src.const(t, 'TY')}, {raw})"
-        fast = {"integer": "int", "boolean": "bool"}.get(t.kind)
-        if t.kind == "decimal":
-            test = f"type({raw}) is str" + (f" and PLAIN({raw})" if strict_decimal else "")
-            return f"(Decimal({raw}) if {test} else {conv})"
-        if fast:
-            return f"({raw} if type({raw}) is {fast} else {conv})"
-        if t.kind == "text" and t.values is None:
-            return f"({raw} if type({raw}) is str else {conv})"
-        return conv
-
-    def _collection(self, scope, obj: str, parent: str, is_dict: bool) -> None:
-        """Statements reading the items of scope under the parent item (obj, its index)."""
-        src, k = self.src, self.sid[scope.qualified]
-        found = src.fresh("e")
-        if len(scope.path) == 1:
-            src.line(f"{found} = {obj}.get({scope.path[0]!r}) if {'True' if is_dict else f'type({obj}) is dict'} "
-                     f"else None")
-        else:
-            src.line(f"{found} = dig({obj}, {src.const(scope.path)})")
-        if scope.entries:
-            if scope.children:
-                raise Unsupported("collections under an object's entries")
-            key_name, value_name = scope.entries
-            key, value = src.fresh("k"), src.fresh("x")
-            with src.block(f"if type({found}) is dict:"):
-                with src.block(f"for {key}, {value} in {found}.items():"):
-                    src.line(f"ap_{self.col(scope, key_name)}(str({key}))")
-                    conv = self._convert(scope.inputs[value_name].type, value, strict_decimal=True)
-                    src.line(f"ap_{self.col(scope, value_name)}({conv})")
-                    src.line(f"ap_p{k}({parent})")
-                    src.line(f"ap_q{k}({key})")
-                    src.line(f"n{k} += 1")
-            src.line(f"o{k}.append(n{k})")
-            return
-        element, position, seen = src.fresh("e"), src.fresh("i"), src.fresh("seen")
-        with src.block(f"if type({found}) is list:"):
-            if scope.key:
-                src.line(f"{seen} = set()")
-            with src.block(f"for {position}, {element} in enumerate({found}):"):
-                values = {}
-                for inp in scope.inputs.values():
-                    local = src.fresh("w")
-                    src.line(f"{local} = {self._input(inp, element, False)}")
-                    values[inp.name] = local
-                if scope.key:
-                    key = values.get(scope.key, "None")
-                    src.line(f"if {key} in {seen}: raise BAIL")
-                    src.line(f"{seen}.add({key})")
-                for name, local in values.items():
-                    src.line(f"ap_{self.col(scope, name)}({local})")
-                src.line(f"ap_p{k}({parent})")
-                src.line(f"ap_q{k}({position})")
-                here = src.fresh("h")
-                src.line(f"{here} = n{k}")
-                src.line(f"n{k} += 1")
-                for child in scope.children.values():
-                    inner = src.fresh("d")
-                    src.line(f"{inner} = {element} if type({element}) is dict else EMPTY")
-                    self._collection(child, inner, here, True)
-        src.line(f"o{k}.append(n{k})")
-
     # -- run(state, at_ns) -----------------------------------------------------------------------
-    def runner(self, state: list[str]) -> None:
+    def runner(self) -> None:
         v, src = self.version, self.src
         with src.block("def run(state, at_ns):"):
-            src.line(f"({', '.join(state)},) = state")
+            src.line("(STATE,) = state")
             for scope, formulas in stages(v):
                 self._stage(scope, formulas)
                 src.line("if monotonic_ns() > at_ns: raise BAIL")
@@ -310,10 +212,9 @@ def stages(version) -> list:
     remaining = list(version.plan)
     done: set = set()
     out = []
-    while remaining:
-        scope = remaining[0].scope
-        stage, keys = [], set()
-        grew = True
+
+    def take(scope):
+        stage, keys, grew = [], set(), True
         while grew:
             grew = False
             for f in remaining:
@@ -322,17 +223,24 @@ def stages(version) -> list:
                     stage.append(f)
                     keys.add(key)
                     grew = True
+        return stage, keys
+
+    while remaining:
+        stage, keys = take("")   # the top level first: no loop, and what it computes the loops may read
+        if not stage:
+            stage, keys = take(remaining[0].scope)
         remaining = [f for f in remaining if (f.scope, f.name) not in keys]
         done |= keys
-        out.append((version.scopes[scope], stage))
+        out.append((version.scopes[stage[0].scope], stage))
     return out
 
 
 def _globals(constants: dict) -> dict:
-    g = {"Decimal": Decimal, "BAIL": support.BAIL, "MISSING": _MISSING, "EMPTY": {}, "NUMBERS": (int, Decimal),
+    g = {"Decimal": Decimal, "ZERO": Decimal(0), "BAIL": support.BAIL, "MISSING": _MISSING, "EMPTY": {}, "NUMBERS": (int, Decimal),
          "plain": support.plain, "str_ok": support.str_ok, "enum_ok": support.enum_ok, "format_ok": format_ok,
          "dig": _dig, "CONVERT": convert, "PLAIN": _PLAIN.match, "FIELD": support.field, "WHERE": support.where,
-         "JSON_SCALAR": json_scalar, "__builtins__": __builtins__}
+         "JSON_SCALAR": json_scalar, "REMEMBER": support.remember, "INT_BOUND": support.INT_BOUND,
+         "__builtins__": __builtins__}
     from time import monotonic_ns
     from ..run.evaluate import _round
     g.update(monotonic_ns=monotonic_ns, ROUND=_round)
@@ -364,15 +272,19 @@ def generate(version) -> dict:
         return {"unsupported": "the version has no facts schema or no plan"}
     gen = Generator(version)
     try:
-        state = gen.reader()
-        gen.src.line("")
-        gen.runner(state)
+        gen.runner()
+        run_text = gen.src.text()
+        used = set(re.findall(r"\b[cpq][0-9]+(?:_\w+)?\b", run_text))
+        gen.src = Source(gen.src.constants)
+        gen.src._keys = {}
+        state = reader(gen, used)
     except (Unsupported, SchemaUnsupported) as exc:
         return {"unsupported": str(exc)}
+    run_text = run_text.replace("(STATE,) = state", f"({', '.join(state)},) = state")
     head = [f"# generated from {version.path} ({version.policy} {version.version}, digest {version.digest})",
             "# by engine.compile.generate: read(facts) -> state, run(state, at_ns) -> (result, warnings)", ""]
     consts = [f"# {name} = {value!r}" for name, value in gen.src.constants.items()]
-    source = "\n".join(head + consts + [""]) + gen.src.text()
+    source = "\n".join(head + consts + [""]) + gen.src.text() + "\n" + run_text
     namespace = _globals(gen.src.constants)
     code = compile(source, f"<generated {version.policy} {version.version}>", "exec")
     exec(code, namespace)

@@ -82,6 +82,18 @@ def _canonical(value):
     raise TypeError(type(value).__name__)
 
 
+_FAST: dict = {}
+
+
+def _fast_check(validator):
+    """The compiled yes/no check of the shared-file schema (engine.check.fast), once per validator."""
+    if id(validator) not in _FAST:
+        from ..check.fast import compile_schema
+        _FAST.clear()
+        _FAST[id(validator)] = (validator, compile_schema(validator.schema))
+    return _FAST[id(validator)][1]
+
+
 def compile_shared(file: Path, display: str, shared_validator, compiler_for) -> Shared:
     """compiler_for(ctx, doc): a compiler whose _parameter/_table/_map build one item."""
     from .context import Ctx
@@ -90,8 +102,10 @@ def compile_shared(file: Path, display: str, shared_validator, compiler_for) -> 
     ctx = Ctx(src)
     if not isinstance(src.data, dict):
         raise RuleError(src.diag((), "a shared file is a mapping (title, source, parameters, tables, maps)"))
-    for path, message, at_key in schemacheck.explain(shared_validator, src.data):
-        ctx.error(path, message, at_key)
+    fast = _fast_check(shared_validator)
+    if fast is None or not fast(src.data):   # jsonschema explains; valid files skip it (and its import)
+        for path, message, at_key in schemacheck.explain(shared_validator, src.data):
+            ctx.error(path, message, at_key)
     if ctx.errors:
         raise RuleError(ctx.errors)
     c = compiler_for(ctx, src.data)

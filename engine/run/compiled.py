@@ -9,6 +9,7 @@ import decimal
 import threading
 
 from . import versions
+from .items import read_top_inputs
 from .evaluate import CONTEXT
 
 _LOCAL = threading.local()
@@ -25,7 +26,6 @@ def _context() -> decimal.Context:
 
 def decide(rules, policy, all_versions, facts, as_of, known_at, version, deadline, facts_name):
     """(version used, as_of, result, warnings) by generated code, or None."""
-    from .ruleset import _as_of_from
     saved = decimal.getcontext()
     decimal.setcontext(_context())
     try:
@@ -35,22 +35,17 @@ def decide(rules, policy, all_versions, facts, as_of, known_at, version, deadlin
             selected_as_of = as_of if as_of is not None else \
                 rules._default_as_of(policy, all_versions, facts, known_at, facts_name)
             chosen = versions.select(policy, all_versions, selected_as_of, known_at)
-        code = chosen.generated
-        read = code.get("read")
-        if read is None:
-            return None
-        state = read(facts)
         if as_of is None:
-            if chosen.as_of_default is not None:
-                slots = code["state"]
-                values = {r.target: state[slots.index(f"v_{r.target}")] for r in chosen.as_of_default.refs
-                          if r.kind == "value"}
-                as_of = _as_of_from(chosen, values)
+            if chosen.as_of_default is not None:   # read as the interpreter reads it
+                wanted = [r.target for r in chosen.as_of_default.refs if r.kind == "value"]
+                as_of = rules.as_of_from(chosen, read_top_inputs(chosen, facts, facts_name, wanted))
             as_of = as_of or known_at.date()
         variant = chosen.for_dates(as_of, known_at)
-        run = variant.generated.get("run")
+        code = variant.generated
+        run = code.get("run")
         if run is None:
             return None
+        state = code["read"](facts)
         result, warnings = run(state, deadline.at_ns)
     except Exception:   # whatever it is, the interpreter says it
         return None

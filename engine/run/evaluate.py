@@ -190,15 +190,24 @@ class Deadline:
     checks are bounded: no loops but over the facts, exponents and precision capped)."""
 
     def __init__(self, seconds=None):
-        if seconds is None:
-            seconds = _seconds(os.environ.get("POLICY_TIME_LIMIT"))
-        self.limit = Decimal(str(seconds)) if not isinstance(seconds, Decimal) else seconds
-        self.at_ns = time.monotonic_ns() + int(self.limit * 1_000_000_000)
+        key = seconds if seconds is not None else ("env", os.environ.get("POLICY_TIME_LIMIT"))
+        known = _LIMITS.get(key) if isinstance(key, (str, tuple)) else None
+        if known is None:
+            limit = _seconds(key[1]) if seconds is None else seconds
+            limit = Decimal(str(limit)) if not isinstance(limit, Decimal) else limit
+            known = (limit, int(limit * 1_000_000_000))
+            if isinstance(key, (str, tuple)) and len(_LIMITS) < 64:
+                _LIMITS[key] = known
+        self.limit = known[0]
+        self.at_ns = time.monotonic_ns() + known[1]
 
     def check(self, where: str = "", what: str = "") -> None:
         if time.monotonic_ns() > self.at_ns:
             raise EvaluationError(Diagnostic(where, f"the decision took longer than the limit of {self.limit} s"
                                                     + (f" ({what})" if what else "")), "time_limit")
+
+
+_LIMITS: dict = {}   # POLICY_TIME_LIMIT's text (or a limit given as text) -> (seconds, nanoseconds)
 
 
 def _seconds(text) -> Decimal:

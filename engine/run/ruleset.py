@@ -95,6 +95,8 @@ class RuleSet:
             raise FactsError([Diagnostic(d.where or facts_name, d.message, d.path) for d in exc.diagnostics]) from None
         return Decision(chosen, as_of, known_at, result, trace, warnings, raised, frozenset(reached))
 
+    as_of_from = staticmethod(lambda version, values: _as_of_from(version, values))
+
     def _replay(self, policy, facts, as_of, known_at, version, facts_name):
         """The interpreter's trace, conditions raised and rows reached for a generated decision."""
         def replay():
@@ -246,9 +248,10 @@ def load_rules(path: str | os.PathLike | None = None, *, check_schemas: bool = T
         raise RuleError(Diagnostic("rule-file.schema.json", f"cannot be read: {exc}")) from None
     errors: list[Diagnostic] = []
     shared: dict[str, Shared] = {}
+    shared_validator = _shared_validator(rule_schema)
     for file in layout.shared_files(root):
         try:
-            shared[file.stem] = compile_shared(file, _display(file), _shared_validator(rule_schema))
+            shared[file.stem] = compile_shared(file, _display(file), shared_validator)
         except PolicyError as exc:
             errors.extend(exc.diagnostics)
             shared[file.stem] = None   # known, but broken: the versions that use it are not compiled

@@ -70,6 +70,13 @@ def plain(value, depth: int) -> None:
         raise BAIL
 
 
+def remember(memo: dict, value, raw):
+    """value, read from the text raw: kept for the next time (a few thousand at most)."""
+    if type(raw) is str and len(memo) < 4096:
+        memo[raw] = value
+    return value
+
+
 def enum_ok(value, choices) -> bool:
     for x in choices:
         if (isinstance(value, bool) or isinstance(x, bool)) and type(value) is not type(x):

@@ -1,0 +1,149 @@
+"""The generated facts reader: `read(facts)` walks the facts once, checking them against
+their schema (engine.compile.gen_schema writes the checks) and reading each input as its
+type where the walk passes it, into columns: one list per input of each collection, each
+item's parent (p), its place in the facts (q), and where each parent's children start (o).
+
+Inputs are read as engine.run.items reads them (defaults, the common conversions inline,
+the rest by the same `convert`); anything it refuses, the interpreter explains.
+"""
+from __future__ import annotations
+
+from .gen_expr import Unsupported
+from .gen_schema import Hooks, SchemaCode
+
+
+class Reader(Hooks):
+    def __init__(self, gen, used: set):
+        self.gen, self.src, self.used = gen, gen.src, used
+        self.arrays, self.maps = {}, {}
+        for scope in gen.version.scopes.values():
+            if scope.qualified:
+                (self.maps if scope.entries else self.arrays)[tuple(scope.facts_base)] = scope
+        self.seen: set = set()
+        self.position: dict = {}
+
+    def k(self, scope) -> int:
+        return self.gen.sid[scope.qualified]
+
+    def items(self, path) -> bool:
+        return tuple(path) in self.arrays
+
+    def entries(self, path) -> bool:
+        return tuple(path) in self.maps
+
+    def before_items(self, path):
+        scope = self.arrays[tuple(path)]
+        if scope.key:
+            self.src.line(f"seen{self.k(scope)} = set()")
+
+    def item_start(self, path, position):
+        scope = self.arrays[tuple(path)]
+        k = self.k(scope)
+        self.position[k] = position
+        self.src.line(f"h{k} = n{k}")
+        self.src.line(f"n{k} += 1")
+
+    def _parent(self, scope) -> str:
+        return "0" if scope.parent.qualified == "" else f"h{self.k(scope.parent)}"
+
+    def _append(self, name: str, value: str) -> None:
+        if name in self.used:
+            self.src.line(f"{name}.append({value})")
+
+    def item_end(self, path, var, fields):
+        path = tuple(path)
+        if path == ():
+            scope = self.gen.version.root
+            for inp in scope.inputs.values():
+                self.src.line(f"v_{inp.name} = {self._input(inp, var, fields)}")
+        elif path in self.arrays:
+            scope = self.arrays[path]
+            k = self.k(scope)
+            values = {}
+            for inp in scope.inputs.values():
+                local = self.src.fresh("w")
+                self.src.line(f"{local} = {self._input(inp, var, fields)}")
+                values[inp.name] = local
+            if scope.key:
+                key = values.get(scope.key, "None")
+                self.src.line(f"if {key} in seen{k}: raise BAIL")
+                self.src.line(f"seen{k}.add({key})")
+            for name, local in values.items():
+                self._append(self.gen.col(scope, name), local)
+            self._append(f"p{k}", self._parent(scope))
+            self._append(f"q{k}", self.position[k])
+        else:
+            return
+        self.seen.add(scope.qualified)
+        for child in scope.children.values():
+            if child.entries and child.children:
+                raise Unsupported("collections under an object's entries")
+            self.src.line(f"o{self.k(child)}.append(n{self.k(child)})")
+
+    def entry(self, path, key, value):
+        scope = self.maps[tuple(path)]
+        k = self.k(scope)
+        key_name, value_name = scope.entries
+        self._append(self.gen.col(scope, key_name), key)   # text: the check says so
+        local = self.src.fresh("w")
+        self.src.line(f"{local} = {self._convert(scope.inputs[value_name].type, value, strict_decimal=True)}")
+        self._append(self.gen.col(scope, value_name), local)
+        self._append(f"p{k}", self._parent(scope))
+        self._append(f"q{k}", key)
+        self.src.line(f"n{k} += 1")
+        self.seen.add(scope.qualified)
+
+    def _input(self, inp, obj: str, fields: dict) -> str:
+        src = self.src
+        if len(inp.path) == 1 and inp.path[0] in fields:
+            raw = fields[inp.path[0]]
+        else:
+            raw = src.fresh("r")
+            if len(inp.path) == 1:
+                src.line(f"{raw} = {obj}.get({inp.path[0]!r}, MISSING)")
+            else:
+                src.line(f"{raw} = dig({obj}, {src.const(inp.path)})")
+        return f"({src.const(inp.default)} if {raw} is MISSING else {self._convert(inp.type, raw)})"
+
+    def _convert(self, t, raw: str, strict_decimal: bool = False) -> str:
+        """raw as engine.run.items reads an input of type t (entries: as `convert` does)."""
+        src = self.src
+        conv = f"CONVERT({src.const(t, 'TY')}, {raw})"
+        if t.kind == "decimal":
+            test = f"type({raw}) is str" + (f" and PLAIN({raw})" if strict_decimal else "")
+            return f"(Decimal({raw}) if {test} else {conv})"
+        if t.kind in ("integer", "boolean"):
+            return f"({raw} if type({raw}) is {'int' if t.kind == 'integer' else 'bool'} else {conv})"
+        if t.kind == "text" and t.values is None:
+            return f"({raw} if type({raw}) is str else {conv})"
+        if t.kind == "map" and t.args[1].kind == "decimal" and not t.args[1].optional:
+            k, x = src.fresh("k"), src.fresh("x")
+            item = f"(Decimal({x}) if type({x}) is str and PLAIN({x}) else CONVERT({src.const(t.args[1], 'TY')}, {x}))"
+            return f"({{str({k}): {item} for {k}, {x} in {raw}.items()}} if type({raw}) is dict else {conv})"
+        if t.kind in ("date", "month", "text"):   # pure functions of short text: remembered
+            memo = src.const({}, "MEMO")
+            return f"({memo}[{raw}] if type({raw}) is str and {raw} in {memo} else REMEMBER({memo}, {conv}, {raw}))"
+        return conv
+
+
+def reader(gen, used: set) -> list[str]:
+    """Writes `def read(facts)` to gen.src; returns the names of the state it returns."""
+    v, src = gen.version, gen.src
+    state = [f"v_{name}" for name in v.root.inputs]
+    hooks = Reader(gen, used)
+    with src.block("def read(facts):"):
+        for scope in v.scopes.values():
+            if scope.qualified:
+                k = gen.sid[scope.qualified]
+                names = [gen.col(scope, i) for i in scope.inputs] + [f"p{k}", f"q{k}"]
+                src.line(f"{', '.join(names)} = " + ", ".join("[]" for _ in names))
+                src.line(f"o{k} = [0]")
+                src.line(f"n{k} = 0")
+                state += names + [f"o{k}", f"n{k}"]
+        SchemaCode(src, v.facts_schema_doc, hooks).check(v.facts_schema_doc, "facts", 1)
+        missing = [s.qualified for s in v.scopes.values() if s.qualified and s.qualified not in hooks.seen]
+        if "" not in hooks.seen or missing:
+            raise Unsupported(f"collections the facts schema does not describe as objects: {', '.join(missing)}")
+        src.line(f"return ({', '.join(state)},)")
+    return state
+
