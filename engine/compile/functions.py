@@ -73,8 +73,17 @@ def _get(mapping, key, default=_NO_DEFAULT):
     return mapping[key]
 
 
+def _lookup(b):
+    """b for `in`: a set when its items can be hashed (the same answers, faster)."""
+    try:
+        return set(b)
+    except TypeError:
+        return b
+
+
 def _overlap(a, b):
     """The items of a that are also in b, in a's order."""
+    b = _lookup(b)
     return [x for x in a if x in b]
 
 
@@ -109,6 +118,7 @@ def _first(items, default):
 
 def _without(a, b):
     """The items of a that are not in b, in a's order."""
+    b = _lookup(b)
     return [x for x in a if x not in b]
 
 

@@ -36,6 +36,9 @@ class Context:
 _SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _CMP = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.In: "in",
         ast.NotIn: "not in"}
+# functions of one date, month, whole number or text whose value depends on it alone:
+# remembered per call site (a list is copied out, so no caller shares one)
+MEMO_FUNCTIONS = {"days_in_month": "value", "end_of_month": "value", "month_of": "value", "days_of": "list"}
 _INLINE = {"has": "({1} in {0})", "contains": "({1} in {0})", "count": "len({0})", "any": "any({0})",
            "all": "all({0})"}
 
@@ -134,6 +137,13 @@ class ExprCode:
         if name in CALLABLES:
             if name == "sum" and len(args) == 1 and self._is_list(node.args[0]):
                 return f"sum({args[0]}, ZERO)"
+            if name == "get" and self._is_map(node.args[0]):   # a dict: [k] raises where _get would
+                return f"{args[0]}[{args[1]}]" if len(args) == 2 else f"{args[0]}.get({args[1]}, {args[2]})"
+            if name in MEMO_FUNCTIONS and len(args) == 1 and self._scalar(node.args[0]):
+                memo, fn, a = self.gen.src.const({}, "MEMO"), self.gen.src.const(CALLABLES[name], "F"), args[0]
+                copy = "list" if MEMO_FUNCTIONS[name] == "list" else ""
+                return f"({copy}({memo}[{a}]) if {a} in {memo} else REMEMBER({memo}, {fn}({a}), {a}, True))" \
+                    if copy else f"({memo}[{a}] if {a} in {memo} else REMEMBER({memo}, {fn}({a}), {a}, True))"
             if name in _INLINE and len(args) == _INLINE[name].count("{"):
                 return _INLINE[name].format(*args)
             return f"{self.gen.src.const(CALLABLES[name], 'F')}({', '.join(args)})"
@@ -144,6 +154,14 @@ class ExprCode:
             return self._table(site, args)
         fn = CALLABLE_KINDS[site["kind"]].bind(site, None)   # tiers: the interpreter's own callable
         return f"{self.gen.src.const(fn, 'RC')}(None, {', '.join(args)})"
+
+    def _is_map(self, node) -> bool:
+        t = self.type_of(node)
+        return t is not None and t.kind == "map" and not t.optional
+
+    def _scalar(self, node) -> bool:
+        t = self.type_of(node)
+        return t is not None and t.kind in ("date", "month", "integer", "text") and not t.optional
 
     def _is_list(self, node) -> bool:
         if isinstance(node, ast.Name):

@@ -93,7 +93,9 @@ class Generator:
         v, src = self.version, self.src
         with src.block("def run(state, at_ns):"):
             src.line("(STATE,) = state")
-            for scope, formulas in stages(v):
+            planned = stages(v)
+            self.kept = kept_outside(v, planned)
+            for scope, formulas in planned:
                 self._stage(scope, formulas)
                 src.line("if monotonic_ns() > at_ns: raise BAIL")
             src.line("warnings = []")
@@ -110,7 +112,8 @@ class Generator:
             for f in formulas:
                 src.line(f"v_{f.name} = {self.expression(f.part('expr'), f.refs, Context(scope))}")
             return
-        for f in formulas:
+        kept = [f for f in formulas if (f.scope, f.name) in self.kept]
+        for f in kept:
             src.line(f"{self.col(scope, f.name)} = []")
             src.line(f"ap_{f.name} = {self.col(scope, f.name)}.append")
         local: set = set()
@@ -118,8 +121,21 @@ class Generator:
             for f in formulas:
                 code = self.expression(f.part("expr"), f.refs, Context(scope, "i", frozenset(local)))
                 src.line(f"x_{f.name} = {code}")
-                src.line(f"ap_{f.name}(x_{f.name})")
+                if f in kept:
+                    src.line(f"ap_{f.name}(x_{f.name})")
                 local.add(f.name)
+
+    @property
+    def shows_violations(self) -> bool:
+        """Does a result field show the violations themselves (their items and messages)?"""
+        def walk(fields):
+            return any(f.kind == "violations" or walk(f.fields) for f in fields)
+        return walk(self.version.result)
+
+    @staticmethod
+    def _safe_message(cond) -> bool:
+        """A message that cannot fail: each field a name or a constant, shown plainly."""
+        return all(type(e.tree).__name__ in ("Name", "Constant") and not spec for _t, e, _r, spec in cond.message_fields)
 
     def _items(self, scope):
         """A block over the items of scope (the top level: once)."""
@@ -139,6 +155,9 @@ class Generator:
                 src.line(f"if {when}: raise BAIL")
                 return
             with src.block(f"if {when}:"):
+                if cond.severity == "violation" and not self.shows_violations and self._safe_message(cond):
+                    src.line(f"violations.append({{'code': {cond.code!r}}})")   # no result shows its message
+                    return
                 parts = []
                 for part in cond.message_parts:
                     if isinstance(part, str):
@@ -164,6 +183,17 @@ class Generator:
                 src.line(f"violations.append({{'code': {cond.code!r}, 'item': JSON_SCALAR(key) if key is not None "
                          f"else None, 'message': m}})")
 
+    def _round(self, value: str, f, t) -> str:
+        """evaluate._round, inline for a decimal (never '-0.00'; too large to round raises)."""
+        src = self.src
+        if t is None or t.kind not in ("decimal", "integer"):
+            return f"ROUND({value}, {src.const(f.rounding, 'RD')}, {f.key!r})"
+        q = src.fresh("q")
+        number = value if t.kind == "decimal" else f"Decimal({value})"
+        rounded = f"({q} if ({q} := {number}.quantize({src.const(f.rounding.quantum)}, " \
+                  f"rounding={f.rounding.mode!r})) else {q}.copy_abs())"
+        return f"(None if {value} is None else {rounded})" if t.optional else rounded
+
     def _path(self, scope, idx) -> str:
         """The JSON path (a tuple) of the item idx of scope."""
         parts = []
@@ -179,7 +209,7 @@ class Generator:
             if f.kind == "value":
                 value = self.read(f.ref, ctx)
                 if f.rounding is not None:
-                    value = f"ROUND({value}, {src.const(f.rounding, 'RD')}, {f.key!r})"
+                    value = self._round(value, f, self.type_of(f.ref))
             elif f.kind == "each":
                 child = self.version.scopes[f.scope]
                 j = src.fresh("r")
@@ -233,6 +263,36 @@ def stages(version) -> list:
         done |= keys
         out.append((version.scopes[stage[0].scope], stage))
     return out
+
+
+def kept_outside(version, planned) -> set:
+    """(scope, name) of the formulas read anywhere but by a later formula of their own loop:
+    those keep a column; the others are locals of the loop alone."""
+    stage_of = {(f.scope, f.name): n for n, (_scope, fs) in enumerate(planned) for f in fs}
+    kept: set = set()
+
+    def reads(refs, reader_stage=None):
+        for ref in refs:
+            for key in ref.keys():
+                if not (ref.kind == "value" and ref.up == 0 and stage_of.get(key) == reader_stage is not None):
+                    kept.add(key)
+
+    for n, (_scope, fs) in enumerate(planned):
+        for f in fs:
+            reads(f.refs, n)
+    for c in version.conditions:
+        reads(tuple(c.refs) + tuple(c.message_refs) + ((c.item,) if c.item else ()))
+        for _text, _e, refs, _spec in c.message_fields:
+            reads(refs)
+
+    def fields(fs):
+        for f in fs:
+            reads([r for r in (f.ref, f.when) if r is not None])
+            fields(f.fields)
+    fields(version.result)
+    if version.as_of_default is not None:
+        reads(version.as_of_default.refs)
+    return kept
 
 
 def _globals(constants: dict) -> dict:

@@ -70,10 +70,11 @@ def plain(value, depth: int) -> None:
         raise BAIL
 
 
-def remember(memo: dict, value, raw):
-    """value, read from the text raw: kept for the next time (a few thousand at most)."""
-    if type(raw) is str and len(memo) < 4096:
-        memo[raw] = value
+def remember(memo: dict, value, raw, any_key: bool = False):
+    """value, read from raw (text, or any_key: a date, a month, a number): kept for the next
+    time (a few thousand at most); a list is kept as a tuple and given out as a copy."""
+    if (any_key or type(raw) is str) and len(memo) < 4096:
+        memo[raw] = tuple(value) if type(value) is list else value
     return value
 
 
