@@ -9,12 +9,18 @@ write as statements is checked by the compiled predicate of engine.check.fast.
 """
 from __future__ import annotations
 
+import re
+
 from ..check import fast, schema as schemacheck
+from ..check.patterns import implies
 from ..load.jsonfacts import MAX_DEPTH, MAX_DIGITS
 from .source import Source
 
 _IGNORED = {"$schema", "$id", "title", "description", "examples", "$defs", "$comment", "default"}
 _TYPES = {"string": "str", "integer": "int", "boolean": "bool", "object": "dict", "array": "list"}
+
+
+_SHORT_ASCII = re.compile(r"^[\x00-\x7f]{0,%d}\Z" % MAX_DIGITS)   # what a short ASCII enum implies
 
 
 class Unsupported(Exception):
@@ -189,8 +195,101 @@ class SchemaCode:
             return
         if self._collection_at(path, None):
             raise Unsupported(f"a collection at {'.'.join(path)} that is not an array or object in the schema")
-        src.line(f"if not ({self.valid(node, v)}): raise BAIL")
-        self._leaf(node, v, depth)
+        kinds = self._kinds(node)
+        as_text = self.text_expr(node, v) if kinds is None or "str" in kinds else None
+        if as_text is None:
+            src.line(f"if not ({self.valid(node, v)}): raise BAIL")
+            self._leaf(node, v, depth)
+            return
+        with src.block(f"if type({v}) is str:"):   # the common case first, tested as text only
+            if as_text != "True":
+                src.line(f"if not ({as_text}): raise BAIL")
+            self._text_clean(node, v)
+            src.line("pass")
+        with src.block("else:"):
+            if kinds == {"str"}:
+                src.line("raise BAIL")
+            else:
+                src.line(f"if not ({self.valid(node, v)}): raise BAIL")
+                src.line(f"plain({v}, {depth})")
+
+    def text_expr(self, node, v, seen=()) -> str | None:
+        """Valid, for v known to be text: an expression (no type tests), or None."""
+        if node is True or node == {}:
+            return "True"
+        if node is False:
+            return "False"
+        parts = []
+        for key, arg in node.items():
+            if key in _IGNORED or key in ("then", "else"):
+                continue
+            if key == "type":
+                names = arg if isinstance(arg, list) else [arg]
+                part = "True" if "string" in names else "False"
+            elif key in ("pattern", "minLength"):
+                part = self._string(key, arg, v)
+            elif key == "format":
+                part = self._keyword(key, arg, node, v, seen).split(" or ", 1)[1]
+            elif key == "enum":
+                texts = [x for x in arg if isinstance(x, str)]
+                part = f"{v} in {self.src.const(frozenset(texts))}" if texts else "False"
+            elif key == "$ref":
+                if arg in seen:
+                    return None
+                part = self.text_expr(self.resolve(arg), v, seen + (arg,))
+            elif key in ("anyOf", "allOf"):
+                subs = [self.text_expr(sub, v, seen) for sub in arg]
+                if None in subs:
+                    return None
+                kept = [x for x in subs if x != ("False" if key == "anyOf" else "True")]
+                part = (" or " if key == "anyOf" else " and ").join(f"({x})" for x in kept) or \
+                    ("False" if key == "anyOf" else "True")
+            elif key == "not":
+                sub = self.text_expr(arg, v, seen)
+                if sub is None:
+                    return None
+                part = f"not ({sub})"
+            elif key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "properties", "required",
+                         "minItems", "maxItems", "minProperties", "uniqueItems", "items", "additionalProperties",
+                         "propertyNames"):
+                part = "True"   # about numbers, objects or arrays: text passes
+            else:
+                return None
+            if part == "False":
+                return "False"
+            if part != "True":
+                parts.append(part)
+        return " and ".join(f"({p})" for p in parts) if parts else "True"
+
+    def _text_clean(self, node, v) -> None:
+        """jsonfacts.clean's limits on text, less what the schema's patterns already say."""
+        ascii_only, longest = False, None
+        for rx in self._patterns(node):
+            a, n = implies(rx)
+            ascii_only = ascii_only or a
+            longest = n if longest is None else (longest if n is None else min(longest, n))
+        if ascii_only and longest is not None and longest <= MAX_DIGITS:
+            return
+        if ascii_only:
+            self.src.line(f"if len({v}) > {MAX_DIGITS} and not str_ok({v}): raise BAIL")
+            return
+        self.src.line(f"if (len({v}) > {MAX_DIGITS} or not {v}.isascii()) and not str_ok({v}): raise BAIL")
+
+    def _patterns(self, node, seen=()):
+        """The patterns every valid text must match."""
+        if not isinstance(node, dict):
+            return []
+        out = [schemacheck.ecma_regex(node["pattern"])] if "pattern" in node else []
+        if "enum" in node and all(isinstance(x, str) and x.isascii() and len(x) <= MAX_DIGITS for x in node["enum"]):
+            out.append(_SHORT_ASCII)
+        if "$ref" in node and node["$ref"] not in seen:
+            out += self._patterns(self.resolve(node["$ref"]), seen + (node["$ref"],))
+        for sub in node.get("allOf", ()):
+            out += self._patterns(sub, seen)
+        texts = [sub for sub in node.get("anyOf", ()) if self.text_expr(sub, "v") not in ("False", None)]
+        if len(texts) == 1:
+            out += self._patterns(texts[0], seen)
+        return out
 
     def _collection_at(self, path, kind) -> bool:
         """Is a collection read here from a node that does not say it is what it must be (its

@@ -23,6 +23,7 @@ from ..run import support
 from ..run.items import convert
 from ..values import json_scalar
 from .gen_expr import Context, ExprCode, Unsupported
+from .gen_json import emitter
 from .gen_reader import reader
 from .gen_schema import Unsupported as SchemaUnsupported
 from .source import Source
@@ -301,9 +302,14 @@ def _globals(constants: dict) -> dict:
          "dig": _dig, "CONVERT": convert, "PLAIN": _PLAIN.match, "FIELD": support.field, "WHERE": support.where,
          "JSON_SCALAR": json_scalar, "REMEMBER": support.remember, "INT_BOUND": support.INT_BOUND,
          "__builtins__": __builtins__}
+    import json
+    from datetime import date
     from time import monotonic_ns
+    from ..report.decision import _json_default
     from ..run.evaluate import _round
-    g.update(monotonic_ns=monotonic_ns, ROUND=_round)
+    from ..values import plain_decimal
+    g.update(monotonic_ns=monotonic_ns, ROUND=_round, date=date, PLAIN_DECIMAL=plain_decimal, ENCODE=json.encoder.encode_basestring,
+             DUMPS=json.JSONEncoder(ensure_ascii=False, default=_json_default).encode)
     g.update(constants)
     return g
 
@@ -341,6 +347,8 @@ def generate(version) -> dict:
     except (Unsupported, SchemaUnsupported) as exc:
         return {"unsupported": str(exc)}
     run_text = run_text.replace("(STATE,) = state", f"({', '.join(state)},) = state")
+    gen.src.line("")
+    emitter(gen.src, version)
     head = [f"# generated from {version.path} ({version.policy} {version.version}, digest {version.digest})",
             "# by engine.compile.generate: read(facts) -> state, run(state, at_ns) -> (result, warnings)", ""]
     consts = [f"# {name} = {value!r}" for name, value in gen.src.constants.items()]
@@ -348,4 +356,5 @@ def generate(version) -> dict:
     namespace = _globals(gen.src.constants)
     code = compile(source, f"<generated {version.policy} {version.version}>", "exec")
     exec(code, namespace)
-    return {"source": source, "read": namespace["read"], "run": namespace["run"], "state": state}
+    return {"source": source, "read": namespace["read"], "run": namespace["run"], "state": state,
+            "result_json": namespace["result_json"]}

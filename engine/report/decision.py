@@ -21,6 +21,9 @@ def to_plain(value):
     return json_scalar(value)
 
 
+_ENCODERS: dict = {}
+
+
 def _json_default(value):
     """The JSON encoder's hook for what it cannot write itself."""
     plain = json_scalar(value)
@@ -86,7 +89,11 @@ class Decision:
         """Byte-identical for identical inputs: key order is the rule file's, never a set's.
         Decimals and dates are written by the encoder's hook (no copy of the trace first).
         trace=False leaves the trace out (and it is never built)."""
-        return json.dumps(self._raw(trace), indent=indent, ensure_ascii=False, default=_json_default)
+        encoder = _ENCODERS.get(indent)
+        if encoder is None:   # json.dumps builds one a call: these are built once
+            encoder = _ENCODERS[indent] = json.JSONEncoder(indent=indent, ensure_ascii=False,
+                                                           default=_json_default).encode
+        return encoder(self._raw(trace))
 
     def to_text(self) -> str:
         return render_text(self)

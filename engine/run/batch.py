@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
 
 from ..errors import PolicyError
+from . import compiled
 
 SHOWN_ERRORS = 3     # named in a bad line's "error" text
 LISTED_ERRORS = 10   # listed in its "errors"
@@ -43,6 +44,10 @@ def decide_line(rules, policy: str, number: int, line: bytes, options: dict) -> 
     """(the output line, without its newline; 0 or the exit code of its failure)."""
     if not line.strip():   # one line out per line in: an empty line is a bad line
         return json.dumps({"line": number, "error": EMPTY, "errors": [{"path": "", "message": EMPTY}]}), 2
+    if not options["trace"] and options.get("generated", True):   # the generated code, where it decides
+        fast = compiled.line(rules, policy, line, options, f"line {number}")
+        if fast is not None:
+            return fast, 0
     try:
         d = rules.evaluate(policy, line, as_of=options["as_of"], known_at=options["known_at"],
                            version=options["version"], facts_name=f"line {number}")

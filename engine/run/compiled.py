@@ -6,11 +6,15 @@ interpreter's too, worked out when first read."""
 from __future__ import annotations
 
 import decimal
+import json
 import threading
 
 from . import versions
 from .items import read_top_inputs
-from .evaluate import CONTEXT
+from ..report.decision import _json_default
+from .evaluate import CONTEXT, Deadline
+from .support import parse_line
+from .versions import fmt_ts
 
 _LOCAL = threading.local()
 
@@ -52,3 +56,45 @@ def decide(rules, policy, all_versions, facts, as_of, known_at, version, deadlin
     finally:
         decimal.setcontext(saved)
     return variant, as_of, result, warnings
+
+
+# -- a batch line, as `policy eval --batch` writes it ----------------------------------------------
+
+def line(rules, policy: str, raw: bytes, options: dict, facts_name: str) -> str | None:
+    """The output line (no trace) for a facts line, or None: the interpreter decides it."""
+    try:
+        facts = parse_line(raw.decode("utf-8"))
+    except Exception:
+        return None
+    if type(facts) is not dict:
+        return None
+    from .ruleset import _now, _parse_as_of, _parse_known_at
+    try:
+        known_at = _parse_known_at(options["known_at"]) if options["known_at"] is not None else _now()
+        as_of = _parse_as_of(options["as_of"]) if options["as_of"] is not None else None
+        all_versions = rules.versions(policy)
+    except Exception:
+        return None
+    fast = decide(rules, policy, all_versions, facts, as_of, known_at, options["version"], Deadline(), facts_name)
+    if fast is None:
+        return None
+    variant, as_of, result, warnings = fast
+    key = (id(variant), as_of, known_at)
+    head = _HEADS.get(key)
+    if head is None:
+        head = DUMPS({"policy": variant.policy, "version": variant.version, "digest": variant.digest,
+                           "as_of": as_of.isoformat(), "known_at": fmt_ts(known_at)})
+        head = head[:-1] + ', "result": '
+        if len(_HEADS) > 256:
+            _HEADS.clear()
+        _HEADS[key] = head
+    try:
+        body = variant.generated["result_json"](result)
+        tail = DUMPS(warnings)
+    except Exception:
+        return None
+    return f"{head}{body}, \"warnings\": {tail}}}"
+
+
+_HEADS: dict = {}
+DUMPS = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode   # json.dumps, built once

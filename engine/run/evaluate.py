@@ -190,7 +190,7 @@ class Deadline:
     checks are bounded: no loops but over the facts, exponents and precision capped)."""
 
     def __init__(self, seconds=None):
-        key = seconds if seconds is not None else ("env", os.environ.get("POLICY_TIME_LIMIT"))
+        key = seconds if seconds is not None else ("env", _env_limit())
         known = _LIMITS.get(key) if isinstance(key, (str, tuple)) else None
         if known is None:
             limit = _seconds(key[1]) if seconds is None else seconds
@@ -205,6 +205,15 @@ class Deadline:
         if time.monotonic_ns() > self.at_ns:
             raise EvaluationError(Diagnostic(where, f"the decision took longer than the limit of {self.limit} s"
                                                     + (f" ({what})" if what else "")), "time_limit")
+
+
+def _env_limit():
+    """POLICY_TIME_LIMIT as set now (read from os.environ's own table on POSIX: 20 ns, not 600)."""
+    data = getattr(os.environ, "_data", None)
+    if os.name == "posix" and isinstance(data, dict):
+        raw = data.get(b"POLICY_TIME_LIMIT")
+        return raw.decode("utf-8", "surrogateescape") if raw is not None else None
+    return os.environ.get("POLICY_TIME_LIMIT")   # pragma: no cover - elsewhere
 
 
 _LIMITS: dict = {}   # POLICY_TIME_LIMIT's text (or a limit given as text) -> (seconds, nanoseconds)
