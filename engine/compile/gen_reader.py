@@ -131,7 +131,7 @@ def reader(gen, used: set) -> list[str]:
     v, src = gen.version, gen.src
     state = [f"v_{name}" for name in v.root.inputs]
     hooks = Reader(gen, used)
-    with src.block("def read(facts):"):
+    with src.block("def read(facts, consume=False):"):
         for scope in v.scopes.values():
             if scope.qualified:
                 k = gen.sid[scope.qualified]

@@ -430,6 +430,7 @@ class SchemaCode:
                 hooks.item_start(item, position)
                 self.check(node.get("items", True), x, depth + 1, seen, item)
                 src.line("pass")
+            src.line(f"if consume: {v}.clear()")   # read: what it held is in the columns now
             return
         with src.block(f"for {x} in {v}:"):
             self.check(node.get("items", True), x, depth + 1, seen, item)

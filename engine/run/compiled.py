@@ -28,8 +28,18 @@ def _context() -> decimal.Context:
     return ctx
 
 
-def decide(rules, policy, all_versions, facts, as_of, known_at, version, deadline, facts_name):
-    """(version used, as_of, result, warnings) by generated code, or None."""
+def parse(text):
+    """JSON facts (text or UTF-8 bytes) as plain data for generated code, or None."""
+    try:
+        data = parse_line(text.decode("utf-8") if isinstance(text, bytes) else text)
+    except Exception:
+        return None
+    return data if type(data) is dict else None
+
+
+def decide(rules, policy, all_versions, facts, as_of, known_at, version, deadline, facts_name, owned=False):
+    """(version used, as_of, result, warnings) by generated code, or None. owned: the facts
+    were parsed for this decision alone, and reading may empty their lists as it goes."""
     saved = decimal.getcontext()
     decimal.setcontext(_context())
     try:
@@ -49,7 +59,7 @@ def decide(rules, policy, all_versions, facts, as_of, known_at, version, deadlin
         run = code.get("run")
         if run is None:
             return None
-        state = code["read"](facts)
+        state = code["read"](facts, owned)
         result, warnings = run(state, deadline.at_ns)
     except Exception:   # whatever it is, the interpreter says it
         return None
@@ -62,11 +72,8 @@ def decide(rules, policy, all_versions, facts, as_of, known_at, version, deadlin
 
 def line(rules, policy: str, raw: bytes, options: dict, facts_name: str) -> str | None:
     """The output line (no trace) for a facts line, or None: the interpreter decides it."""
-    try:
-        facts = parse_line(raw.decode("utf-8"))
-    except Exception:
-        return None
-    if type(facts) is not dict:
+    facts = parse(raw)
+    if facts is None:
         return None
     from .ruleset import _now, _parse_as_of, _parse_known_at
     try:
@@ -75,7 +82,9 @@ def line(rules, policy: str, raw: bytes, options: dict, facts_name: str) -> str 
         all_versions = rules.versions(policy)
     except Exception:
         return None
-    fast = decide(rules, policy, all_versions, facts, as_of, known_at, options["version"], Deadline(), facts_name)
+    fast = decide(rules, policy, all_versions, facts, as_of, known_at, options["version"], Deadline(), facts_name,
+                  owned=True)
+    del facts
     if fast is None:
         return None
     variant, as_of, result, warnings = fast

@@ -67,8 +67,11 @@ class RuleSet:
         all_versions = list(self.versions(policy))
         known_at = _parse_known_at(known_at) if known_at is not None else _now()
         as_of = _parse_as_of(as_of) if as_of is not None else None
-        if generated and isinstance(facts, dict):
-            fast = compiled.decide(self, policy, all_versions, facts, as_of, known_at, version, deadline, facts_name)
+        parsed = compiled.parse(facts) if generated and isinstance(facts, (str, bytes)) else None
+        if generated and (isinstance(facts, dict) or parsed is not None):
+            fast = compiled.decide(self, policy, all_versions, facts if parsed is None else parsed, as_of, known_at,
+                                   version, deadline, facts_name, owned=parsed is not None)
+            parsed = None   # the interpreter reads the text again, and says what is wrong with it
             if fast is not None:
                 used, day, result, warnings = fast
                 return Decision(used, day, known_at, result, None, warnings,
