@@ -29,8 +29,9 @@ class Context:
     columns (None at the top level), the formulas whose values are locals there, and
     whether statements may go before it (a table's if/elif)."""
 
-    def __init__(self, scope, idx=None, local=frozenset(), statements=True):
+    def __init__(self, scope, idx=None, local=frozenset(), statements=True, columns=None):
         self.scope, self.idx, self.local, self.statements = scope, idx, local, statements
+        self.columns = columns   # a loop over zipped columns: the columns of its scope it reads (as y_name)
 
 
 _SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
@@ -175,13 +176,27 @@ class ExprCode:
     def _table(self, site, args) -> str:
         if not self.ctx.statements:
             raise Unsupported("a table called where no statement can go")
-        src, table, out = self.gen.src, site["table"], site["output"]
+        src = self.gen.src
         names = []
         for a in args:
             local = src.fresh("a")
             src.line(f"{local} = {a}")
             names.append(local)
         value = src.fresh("tv")
+        if not _rememberable(site):
+            self._rows(site, names, value)
+            return value
+        # text in, values out: the row found for these values is remembered (a few thousand at most)
+        memo, key = src.const({}, "MEMO"), f"({', '.join(names)},)"
+        src.line(f"{value} = {memo}.get({key}, MISSING)")
+        with src.block(f"if {value} is MISSING:"):
+            self._rows(site, names, value)
+            src.line(f"REMEMBER({memo}, {value}, {key}, True)")
+        return value
+
+    def _rows(self, site, names, value) -> None:
+        """The table's rows as if/elif, the output found assigned to value."""
+        src, table, out = self.gen.src, site["table"], site["output"]
         collect = table.hit == "collect"
         if collect:
             src.line(f"{value} = []")
@@ -197,7 +212,7 @@ class ExprCode:
                 src.line(f"{value} = {cell}")
             first = False
             if cond == "True":
-                return value
+                return
         if collect:
             if table.has_default and table.aggregate in ("min", "max"):
                 with src.block(f"if not {value}:"):
@@ -205,19 +220,28 @@ class ExprCode:
                         src.line("raise BAIL")
                     else:
                         src.line(f"{value} = [{self._cell(site, ('default', 0), table.default[0])}]")
-            return f"{src.const(_aggregate, 'AGG')}({src.const(table, 'TB')}, {value})"
+            src.line(f"{value} = {src.const(_aggregate, 'AGG')}({src.const(table, 'TB')}, {value})")
+            return
         with src.block("else:"):
             if not table.has_default or table.warn_default:   # an error, or a warning: the interpreter's
                 src.line("raise BAIL")
             else:
                 src.line(f"{value} = {self._cell(site, ('default', out), table.default[out])}")
-        return value
 
     def _cell(self, site, slot, output) -> str:
         if output.expression is None:
             return self.gen.src.const(literal(output.value))
         expression, refs = site["exprs"][slot]
         return self.gen.expression(expression, refs, self.ctx)
+
+
+def _rememberable(site) -> bool:
+    """A table whose answer depends on text alone (its columns text, months or dates; its
+    outputs values, not expressions): the same arguments find the same row."""
+    table, out = site["table"], site["output"]
+    cells = [outputs[out] for _tests, outputs in site["rows"]] + list(table.default[out:out + 1])
+    return table.hit != "collect" and all(c.expression is None for c in cells) \
+        and all(t.kind in ("text", "month", "date") for t in site["columns"])
 
 
 def _call_type(name, arg_types):

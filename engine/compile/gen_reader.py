@@ -21,6 +21,15 @@ class Reader(Hooks):
                 (self.maps if scope.entries else self.arrays)[tuple(scope.facts_base)] = scope
         self.seen: set = set()
         self.position: dict = {}
+        self.objects: dict = {}   # path -> the locals of its properties, for objects always present
+        self.locations: dict = {}  # facts-schema path of an input's value -> (scope, input, its local)
+        for scope in gen.version.scopes.values():
+            if scope.entries:
+                continue
+            for inp in scope.inputs.values():
+                where = tuple(scope.facts_base) + tuple(inp.path)
+                self.locations[where] = (scope, inp, self.src.fresh("w"))
+        self.reached: set = set()   # the locations the walk reads
 
     def k(self, scope) -> int:
         return self.gen.sid[scope.qualified]
@@ -36,12 +45,51 @@ class Reader(Hooks):
         if scope.key:
             self.src.line(f"seen{self.k(scope)} = set()")
 
+    def remembers(self, path) -> bool:
+        found = self.locations.get(tuple(path))
+        return found is not None and found[1].type.kind in ("date", "month", "text")
+
+    def leaf(self, path, var, kind, checks=(), clean=None):
+        """Reads an input where the check passes its value: converted as items.convert does
+        (text: as it is; a date or month: remembered, so a known one needs no check again)."""
+        found = self.locations.get(tuple(path))
+        if found is None:
+            return super().leaf(path, var, kind, checks, clean)
+        _scope, inp, local = found
+        self.reached.add(tuple(path))
+        src, t = self.src, inp.type
+        if kind == "str" and t.kind in ("date", "month", "text"):
+            memo = src.const({}, "MEMO")
+            src.line(f"{local} = {memo}.get({var})")
+            with src.block(f"if {local} is None:"):
+                super().leaf(path, var, kind, checks, clean)
+                src.line(f"{local} = REMEMBER({memo}, CONVERT({src.const(t, 'TY')}, {var}), {var})")
+            return
+        super().leaf(path, var, kind, checks, clean)
+        if kind == "str" and t.kind == "decimal":
+            src.line(f"{local} = Decimal({var})")
+        else:
+            src.line(f"{local} = {self._convert(t, var)}")
+
+    def _defaults(self, scope) -> None:
+        """Each input read where the walk passes it starts as its default (its key may be absent)."""
+        for (scope_of, inp, local) in self.locations.values():
+            if scope_of is scope:
+                self.src.line(f"{local} = {self.src.const(inp.default)}")
+
     def item_start(self, path, position):
         scope = self.arrays[tuple(path)]
         k = self.k(scope)
+        self._defaults(scope)
         self.position[k] = position
-        self.src.line(f"h{k} = n{k}")
+        if scope.children:   # the index its children name as their parent
+            self.src.line(f"h{k} = n{k}")
         self.src.line(f"n{k} += 1")
+
+    def after_items(self, path, var):
+        scope = self.arrays[tuple(path)]
+        if scope.key:   # a key twice: fewer keys than items
+            self.src.line(f"if len(seen{self.k(scope)}) != len({var}): raise BAIL")
 
     def _parent(self, scope) -> str:
         return "0" if scope.parent.qualified == "" else f"h{self.k(scope.parent)}"
@@ -52,6 +100,8 @@ class Reader(Hooks):
 
     def item_end(self, path, var, fields):
         path = tuple(path)
+        if path and "[]" not in path and "{}" not in path and self._always(path):
+            self.objects[path] = fields
         if path == ():
             scope = self.gen.version.root
             for inp in scope.inputs.values():
@@ -66,7 +116,6 @@ class Reader(Hooks):
                 values[inp.name] = local
             if scope.key:
                 key = values.get(scope.key, "None")
-                self.src.line(f"if {key} in seen{k}: raise BAIL")
                 self.src.line(f"seen{k}.add({key})")
             for name, local in values.items():
                 self._append(self.gen.col(scope, name), local)
@@ -93,9 +142,32 @@ class Reader(Hooks):
         self.src.line(f"n{k} += 1")
         self.seen.add(scope.qualified)
 
+    def _always(self, path) -> bool:
+        """Is the object at path (from the top) in all valid facts: every step a required key of
+        an object?"""
+        schema = self.gen.version.facts_schema_doc
+        node = schema
+        for key in path:
+            while isinstance(node, dict) and set(node) - {"title", "description"} == {"$ref"}:
+                node = self.code.resolve(node["$ref"])
+            if not isinstance(node, dict) or node.get("type") != "object" or key not in node.get("required", ()):
+                return False
+            node = node.get("properties", {}).get(key)
+        while isinstance(node, dict) and "$ref" in node and len(node) == 1:
+            node = self.code.resolve(node["$ref"])
+        return isinstance(node, dict) and node.get("type") == "object"
+
     def _input(self, inp, obj: str, fields: dict) -> str:
         src = self.src
-        if len(inp.path) == 1 and inp.path[0] in fields:
+        scope = next((sc for sc, i, _l in self.locations.values() if i is inp), None)
+        if scope is not None:
+            where = tuple(scope.facts_base) + tuple(inp.path)
+            if where in self.reached:   # read where the walk passed it
+                return self.locations[where][2]
+        nested = self.objects.get(inp.path[:-1]) if obj == "facts" and len(inp.path) > 1 else None
+        if nested is not None and inp.path[-1] in nested:   # read where the check read it
+            raw = nested[inp.path[-1]]
+        elif len(inp.path) == 1 and inp.path[0] in fields:
             raw = fields[inp.path[0]]
         else:
             raw = src.fresh("r")
@@ -132,6 +204,7 @@ def reader(gen, used: set) -> list[str]:
     state = [f"v_{name}" for name in v.root.inputs]
     hooks = Reader(gen, used)
     with src.block("def read(facts, consume=False):"):
+        src.line("nk = 0")
         for scope in v.scopes.values():
             if scope.qualified:
                 k = gen.sid[scope.qualified]
@@ -140,10 +213,12 @@ def reader(gen, used: set) -> list[str]:
                 src.line(f"o{k} = [0]")
                 src.line(f"n{k} = 0")
                 state += names + [f"o{k}", f"n{k}"]
-        SchemaCode(src, v.facts_schema_doc, hooks).check(v.facts_schema_doc, "facts", 1)
+        hooks.code = SchemaCode(src, v.facts_schema_doc, hooks)
+        hooks._defaults(v.root)
+        hooks.code.check(v.facts_schema_doc, "facts", 1)
         missing = [s.qualified for s in v.scopes.values() if s.qualified and s.qualified not in hooks.seen]
         if "" not in hooks.seen or missing:
             raise Unsupported(f"collections the facts schema does not describe as objects: {', '.join(missing)}")
-        src.line(f"return ({', '.join(state)},)")
+        src.line(f"return ({', '.join(state)},), nk")
     return state
 

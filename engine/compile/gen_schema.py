@@ -9,18 +9,16 @@ write as statements is checked by the compiled predicate of engine.check.fast.
 """
 from __future__ import annotations
 
-import re
 
 from ..check import fast, schema as schemacheck
-from ..check.patterns import implies
 from ..load.jsonfacts import MAX_DEPTH, MAX_DIGITS
+from .gen_text import TextChecks
 from .source import Source
 
 _IGNORED = {"$schema", "$id", "title", "description", "examples", "$defs", "$comment", "default"}
 _TYPES = {"string": "str", "integer": "int", "boolean": "bool", "object": "dict", "array": "list"}
 
 
-_SHORT_ASCII = re.compile(r"^[\x00-\x7f]{0,%d}\Z" % MAX_DIGITS)   # what a short ASCII enum implies
 
 
 class Unsupported(Exception):
@@ -38,6 +36,8 @@ class Hooks:
 
     def item_start(self, path, position) -> None: ...
 
+    def after_items(self, path, var) -> None: ...
+
     def item_end(self, path, var, fields) -> None: ...
 
     def entries(self, path) -> bool:        # an object whose entries are a collection's?
@@ -45,11 +45,24 @@ class Hooks:
 
     def entry(self, path, key, value) -> None: ...
 
+    def remembers(self, path) -> bool:      # does the reader remember what it read here (so checked)?
+        return False
 
-class SchemaCode:
+    def leaf(self, path, var, kind, checks=(), clean=None) -> None:
+        """A value the check passes (kind 'str': known to be text). checks and clean, when
+        given, are the checks still to make: written here, or by the reader, which may
+        remember what it read (and so that it was checked)."""
+        for line in checks:
+            self.src.line(line)
+        if clean is not None:
+            clean()
+
+
+class SchemaCode(TextChecks):
     def __init__(self, src: Source, root: dict, hooks: Hooks | None = None):
         self.src, self.root = src, root
         self.hooks = hooks or Hooks()
+        self.hooks.src = src
 
     # -- what a node says, in one expression (validity only) --------------------------------------
     def resolve(self, pointer: str) -> dict:
@@ -177,13 +190,13 @@ class SchemaCode:
             src.line("raise BAIL")
             return
         if node is True or node == {}:
-            src.line(f"plain({v}, {depth})")
+            src.line(f"nk += plain({v}, {depth})")
             return
         if set(node) - _IGNORED == {"$ref"}:
             ref = node["$ref"]
             if ref in seen:
                 src.line(f"if not {self.predicate(node, v)}: raise BAIL")
-                src.line(f"plain({v}, {depth})")
+                src.line(f"nk += plain({v}, {depth})")
                 return
             self.check(self.resolve(ref), v, depth, seen + (ref,), path)
             return
@@ -200,96 +213,27 @@ class SchemaCode:
         if as_text is None:
             src.line(f"if not ({self.valid(node, v)}): raise BAIL")
             self._leaf(node, v, depth)
+            self.hooks.leaf(path, v, None)
             return
         with src.block(f"if type({v}) is str:"):   # the common case first, tested as text only
-            if as_text != "True":
-                src.line(f"if not ({as_text}): raise BAIL")
-            self._text_clean(node, v)
+            if as_text != "True" and self._short(node) and not self.hooks.remembers(path):
+                known = src.const(set(), "OK")   # a symbol, a code: the same few again and again
+                with src.block(f"if {v} not in {known}:"):
+                    src.line(f"if not ({as_text}): raise BAIL")
+                    self._text_clean(node, v)
+                    src.line(f"if len({known}) < 4096: {known}.add({v})")
+                self.hooks.leaf(path, v, "str")
+            else:
+                checks = [f"if not ({as_text}): raise BAIL"] if as_text != "True" else []
+                self.hooks.leaf(path, v, "str", checks, lambda: self._text_clean(node, v))
             src.line("pass")
         with src.block("else:"):
             if kinds == {"str"}:
                 src.line("raise BAIL")
             else:
                 src.line(f"if not ({self.valid(node, v)}): raise BAIL")
-                src.line(f"plain({v}, {depth})")
-
-    def text_expr(self, node, v, seen=()) -> str | None:
-        """Valid, for v known to be text: an expression (no type tests), or None."""
-        if node is True or node == {}:
-            return "True"
-        if node is False:
-            return "False"
-        parts = []
-        for key, arg in node.items():
-            if key in _IGNORED or key in ("then", "else"):
-                continue
-            if key == "type":
-                names = arg if isinstance(arg, list) else [arg]
-                part = "True" if "string" in names else "False"
-            elif key in ("pattern", "minLength"):
-                part = self._string(key, arg, v)
-            elif key == "format":
-                part = self._keyword(key, arg, node, v, seen).split(" or ", 1)[1]
-            elif key == "enum":
-                texts = [x for x in arg if isinstance(x, str)]
-                part = f"{v} in {self.src.const(frozenset(texts))}" if texts else "False"
-            elif key == "$ref":
-                if arg in seen:
-                    return None
-                part = self.text_expr(self.resolve(arg), v, seen + (arg,))
-            elif key in ("anyOf", "allOf"):
-                subs = [self.text_expr(sub, v, seen) for sub in arg]
-                if None in subs:
-                    return None
-                kept = [x for x in subs if x != ("False" if key == "anyOf" else "True")]
-                part = (" or " if key == "anyOf" else " and ").join(f"({x})" for x in kept) or \
-                    ("False" if key == "anyOf" else "True")
-            elif key == "not":
-                sub = self.text_expr(arg, v, seen)
-                if sub is None:
-                    return None
-                part = f"not ({sub})"
-            elif key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "properties", "required",
-                         "minItems", "maxItems", "minProperties", "uniqueItems", "items", "additionalProperties",
-                         "propertyNames"):
-                part = "True"   # about numbers, objects or arrays: text passes
-            else:
-                return None
-            if part == "False":
-                return "False"
-            if part != "True":
-                parts.append(part)
-        return " and ".join(f"({p})" for p in parts) if parts else "True"
-
-    def _text_clean(self, node, v) -> None:
-        """jsonfacts.clean's limits on text, less what the schema's patterns already say."""
-        ascii_only, longest = False, None
-        for rx in self._patterns(node):
-            a, n = implies(rx)
-            ascii_only = ascii_only or a
-            longest = n if longest is None else (longest if n is None else min(longest, n))
-        if ascii_only and longest is not None and longest <= MAX_DIGITS:
-            return
-        if ascii_only:
-            self.src.line(f"if len({v}) > {MAX_DIGITS} and not str_ok({v}): raise BAIL")
-            return
-        self.src.line(f"if (len({v}) > {MAX_DIGITS} or not {v}.isascii()) and not str_ok({v}): raise BAIL")
-
-    def _patterns(self, node, seen=()):
-        """The patterns every valid text must match."""
-        if not isinstance(node, dict):
-            return []
-        out = [schemacheck.ecma_regex(node["pattern"])] if "pattern" in node else []
-        if "enum" in node and all(isinstance(x, str) and x.isascii() and len(x) <= MAX_DIGITS for x in node["enum"]):
-            out.append(_SHORT_ASCII)
-        if "$ref" in node and node["$ref"] not in seen:
-            out += self._patterns(self.resolve(node["$ref"]), seen + (node["$ref"],))
-        for sub in node.get("allOf", ()):
-            out += self._patterns(sub, seen)
-        texts = [sub for sub in node.get("anyOf", ()) if self.text_expr(sub, "v") not in ("False", None)]
-        if len(texts) == 1:
-            out += self._patterns(texts[0], seen)
-        return out
+                src.line(f"nk += plain({v}, {depth})")
+                self.hooks.leaf(path, v, None)
 
     def _collection_at(self, path, kind) -> bool:
         """Is a collection read here from a node that does not say it is what it must be (its
@@ -307,34 +251,12 @@ class SchemaCode:
         elif kinds == {"int"}:
             src.line(f"if not -INT_BOUND < {v} < INT_BOUND: raise BAIL")
         elif kinds is not None and kinds <= {"int", "Decimal", "bool", "None"}:
-            src.line(f"if type({v}) is not bool and {v} is not None: plain({v}, {depth})")
+            src.line(f"if type({v}) is not bool and {v} is not None: nk += plain({v}, {depth})")
         else:
             with src.block(f"if type({v}) is str:"):
                 src.line(strings)
             with src.block("else:"):
-                src.line(f"plain({v}, {depth})")
-
-    def _kinds(self, node, seen=()):
-        """The Python types a value valid against node can have, or None (unknown)."""
-        if not isinstance(node, dict):
-            return None
-        found = None
-        if "type" in node:
-            names = node["type"] if isinstance(node["type"], list) else [node["type"]]
-            found = set()
-            for n in names:
-                found |= {"number": {"int", "Decimal"}, "null": {"None"}}.get(n, {_TYPES.get(n, "?")})
-        if "enum" in node and all(isinstance(x, str) for x in node["enum"]):
-            found = {"str"} if found is None else found & {"str"}
-        if "$ref" in node and node["$ref"] not in seen:
-            sub = self._kinds(self.resolve(node["$ref"]), seen + (node["$ref"],))
-            found = sub if found is None else (found if sub is None else found & sub)
-        if "anyOf" in node:
-            subs = [self._kinds(s, seen) for s in node["anyOf"]]
-            if all(s is not None for s in subs):
-                union = set().union(*subs)
-                found = union if found is None else found & union
-        return found
+                src.line(f"nk += plain({v}, {depth})")
 
     def _container(self, node, v, depth, seen, path):
         src = self.src
@@ -343,7 +265,7 @@ class SchemaCode:
             raise Unsupported(f"a collection at {'.'.join(path)} whose items are not always objects")
         if kind not in (None, "object", "array"):   # several types: checked whole, visited by plain
             src.line(f"if not ({self.valid(node, v)}): raise BAIL")
-            src.line(f"plain({v}, {depth})")
+            src.line(f"nk += plain({v}, {depth})")
             return
         fetched = set(node.get("properties", {})) if kind == "object" else set()
         rest = {k: a for k, a in node.items() if k not in ("properties", "additionalProperties", "propertyNames",
@@ -367,7 +289,7 @@ class SchemaCode:
                     with src.block(f"elif type({v}) is list:"):
                         self._array(node, v, depth, seen, path)
                 with src.block("else:"):
-                    src.line(f"plain({v}, {depth})")
+                    src.line(f"nk += plain({v}, {depth})")
             return
         if kind == "array":
             src.line(f"if type({v}) is not list: raise BAIL")
@@ -376,10 +298,11 @@ class SchemaCode:
             with src.block(f"if type({v}) is list:"):
                 self._array(node, v, depth, seen, path)
             with src.block("else:"):
-                src.line(f"plain({v}, {depth})")
+                src.line(f"nk += plain({v}, {depth})")
 
     def _object(self, node, v, depth, seen, path):
         src, hooks = self.src, self.hooks
+        src.line(f"nk += len({v})")   # keys read: a batch line's count of keys in its text must agree
         props = node.get("properties", {})
         required = set(node.get("required", ()))
         extra = node.get("additionalProperties", True)
@@ -406,7 +329,13 @@ class SchemaCode:
             k, x = src.fresh("k"), src.fresh("x")
             with src.block(f"for {k}, {x} in {v}.items():"):
                 src.line(f"if type({k}) is not str: raise BAIL")
-                if names is not None:
+                if names is not None and self._short(names):   # keys such as symbols: remembered as checked
+                    checked = src.const(set(), "OK")
+                    with src.block(f"if {k} not in {checked}:"):
+                        src.line(f"if not ({self.valid(names, k)}): raise BAIL")
+                        src.line(f"if (len({k}) > {MAX_DIGITS} or not {k}.isascii()) and not str_ok({k}): raise BAIL")
+                        src.line(f"if len({checked}) < 4096: {checked}.add({k})")
+                elif names is not None:
                     src.line(f"if not ({self.valid(names, k)}): raise BAIL")
                     src.line(f"if (len({k}) > {MAX_DIGITS} or not {k}.isascii()) and not str_ok({k}): raise BAIL")
                 with src.block(f"if {k} not in {known}:"):
@@ -430,6 +359,7 @@ class SchemaCode:
                 hooks.item_start(item, position)
                 self.check(node.get("items", True), x, depth + 1, seen, item)
                 src.line("pass")
+            hooks.after_items(item, v)
             src.line(f"if consume: {v}.clear()")   # read: what it held is in the columns now
             return
         with src.block(f"for {x} in {v}:"):

@@ -60,7 +60,12 @@ class Generator:
         if target.qualified == "":
             return f"v_{ref.target}"
         if ref.up == 0:
-            return f"x_{ref.target}" if ref.target in ctx.local else f"{self.col(target, ref.target)}[{ctx.idx}]"
+            if ref.target in ctx.local:
+                return f"x_{ref.target}"
+            if ctx.columns is not None:   # the loop zips it: a local
+                ctx.columns[ref.target] = self.col(target, ref.target)
+                return f"y_{ref.target}"
+            return f"{self.col(target, ref.target)}[{ctx.idx}]"
         idx, scope = ctx.idx, ctx.scope
         for _ in range(ref.up):
             idx, scope = f"p{self.sid[scope.qualified]}[{idx}]", scope.parent
@@ -96,35 +101,61 @@ class Generator:
             src.line("(STATE,) = state")
             planned = stages(v)
             self.kept = kept_outside(v, planned)
-            for scope, formulas in planned:
-                self._stage(scope, formulas)
+            placed = place_checks(v, planned)
+            for n, (scope, formulas) in enumerate(planned):
+                self._stage(scope, formulas, [v.conditions[i] for i in placed.get(n, ())])
                 src.line("if monotonic_ns() > at_ns: raise BAIL")
             src.line("warnings = []")
             src.line("violations = []")
-            for cond in v.conditions:
-                self._condition(cond)
+            for i, cond in enumerate(v.conditions):
+                if not any(i in found for found in placed.values()):
+                    self._condition(cond)
             root = Context(v.root, None, statements=False)
             src.line(f"result = {self._result(v.result, root)}")
             src.line("return result, warnings")
 
-    def _stage(self, scope, formulas) -> None:
+    def _stage(self, scope, formulas, checks=()) -> None:
+        """One loop over the items of scope computing formulas (their values locals, kept in
+        columns where something else reads them), then the facts conditions (checks) whose
+        values are all computed by then. The columns it reads are zipped, not indexed."""
         src = self.src
         if scope.qualified == "":
             for f in formulas:
                 src.line(f"v_{f.name} = {self.expression(f.part('expr'), f.refs, Context(scope))}")
+            for cond in checks:
+                self._check(cond, Context(scope))
             return
         kept = [f for f in formulas if (f.scope, f.name) in self.kept]
         for f in kept:
             src.line(f"{self.col(scope, f.name)} = []")
             src.line(f"ap_{f.name} = {self.col(scope, f.name)}.append")
         local: set = set()
-        with src.block(f"for i in range({self.n(scope)}):"):
-            for f in formulas:
-                code = self.expression(f.part("expr"), f.refs, Context(scope, "i", frozenset(local)))
-                src.line(f"x_{f.name} = {code}")
-                if f in kept:
-                    src.line(f"ap_{f.name}(x_{f.name})")
-                local.add(f.name)
+        columns: dict = {}
+        header = len(src.lines)
+        src.line("")
+        src.depth += 1
+        for f in formulas:
+            code = self.expression(f.part("expr"), f.refs, Context(scope, "i", frozenset(local), columns=columns))
+            src.line(f"x_{f.name} = {code}")
+            if f in kept:
+                src.line(f"ap_{f.name}(x_{f.name})")
+            local.add(f.name)
+        for cond in checks:
+            self._check(cond, Context(scope, "i", frozenset(local), columns=columns))
+        src.line("pass")
+        src.depth -= 1
+        names = list(columns)
+        if not names:
+            loop = f"for i in range({self.n(scope)}):"
+        elif len(names) == 1:
+            loop = f"for i, y_{names[0]} in enumerate({columns[names[0]]}):"
+        else:
+            loop = f"for i, ({', '.join(f'y_{n}' for n in names)}) in enumerate(zip({', '.join(columns.values())})):"
+        src.lines[header] = "    " * src.depth + loop
+
+    def _check(self, cond, ctx) -> None:
+        """A facts condition: where it holds, the interpreter says so (Bail)."""
+        self.src.line(f"if {self.expression(cond.when, cond.refs, ctx)}: raise BAIL")
 
     @property
     def shows_violations(self) -> bool:
@@ -189,7 +220,7 @@ class Generator:
         src = self.src
         if t is None or t.kind not in ("decimal", "integer"):
             return f"ROUND({value}, {src.const(f.rounding, 'RD')}, {f.key!r})"
-        q = src.fresh("q")
+        q = src.fresh("rq")
         number = value if t.kind == "decimal" else f"Decimal({value})"
         rounded = f"({q} if ({q} := {number}.quantize({src.const(f.rounding.quantum)}, " \
                   f"rounding={f.rounding.mode!r})) else {q}.copy_abs())"
@@ -263,6 +294,23 @@ def stages(version) -> list:
         remaining = [f for f in remaining if (f.scope, f.name) not in keys]
         done |= keys
         out.append((version.scopes[stage[0].scope], stage))
+    return out
+
+
+def place_checks(version, planned) -> dict:
+    """stage number -> indexes of the facts conditions checked at the end of its loop: the
+    first loop over the condition's own items after which everything it reads is computed."""
+    out: dict = {}
+    done: set = set()
+    waiting = [i for i, c in enumerate(version.conditions) if c.severity == "facts" and c.when is not None]
+    for n, (scope, formulas) in enumerate(planned):
+        done |= {(f.scope, f.name) for f in formulas}
+        for i in list(waiting):
+            cond = version.conditions[i]
+            if cond.scope == scope.qualified and version.condition_needs[i] <= done \
+                    and not any(r.kind == "child" for r in cond.refs):
+                out.setdefault(n, []).append(i)
+                waiting.remove(i)
     return out
 
 

@@ -3,7 +3,6 @@ constants the code refers to by name (they become the module's globals)."""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from decimal import Decimal
 
 
 class Source:
@@ -24,7 +23,11 @@ class Source:
         yield
         self.depth -= 1
 
+    RESERVED = frozenset("cpqonh")   # column, parent, place, offsets, count, item: c1_x, p1, q1, o1, n1, h1
+
     def fresh(self, stem: str = "t") -> str:
+        if stem in self.RESERVED:
+            raise ValueError(f"'{stem}' names the columns of generated code: take another stem")
         self._count += 1
         return f"{stem}{self._count}"
 
@@ -52,6 +55,3 @@ class Source:
     def text(self) -> str:
         return "\n".join(self.lines) + "\n"
 
-
-def is_decimal_text(value) -> bool:
-    return isinstance(value, Decimal)

@@ -29,17 +29,20 @@ def _context() -> decimal.Context:
 
 
 def parse(text):
-    """JSON facts (text or UTF-8 bytes) as plain data for generated code, or None."""
+    """(JSON facts as plain data, the most keys the text can hold) for generated code, or None."""
     try:
-        data = parse_line(text.decode("utf-8") if isinstance(text, bytes) else text)
+        data, keys = parse_line(text.decode("utf-8") if isinstance(text, bytes) else text)
     except Exception:
         return None
-    return data if type(data) is dict else None
+    return (data, keys) if type(data) is dict else None
 
 
-def decide(rules, policy, all_versions, facts, as_of, known_at, version, deadline, facts_name, owned=False):
+def decide(rules, policy, all_versions, facts, as_of, known_at, version, deadline, facts_name, owned=False,
+           keys=None):
     """(version used, as_of, result, warnings) by generated code, or None. owned: the facts
-    were parsed for this decision alone, and reading may empty their lists as it goes."""
+    were parsed for this decision alone, and reading may empty their lists as it goes; keys:
+    how many keys their text can hold (parse_line), which reading must find, else a key
+    was there twice."""
     saved = decimal.getcontext()
     decimal.setcontext(_context())
     try:
@@ -59,7 +62,9 @@ def decide(rules, policy, all_versions, facts, as_of, known_at, version, deadlin
         run = code.get("run")
         if run is None:
             return None
-        state = code["read"](facts, owned)
+        state, found = code["read"](facts, owned)
+        if keys is not None and found != keys:
+            return None
         result, warnings = run(state, deadline.at_ns)
     except Exception:   # whatever it is, the interpreter says it
         return None
@@ -72,9 +77,10 @@ def decide(rules, policy, all_versions, facts, as_of, known_at, version, deadlin
 
 def line(rules, policy: str, raw: bytes, options: dict, facts_name: str) -> str | None:
     """The output line (no trace) for a facts line, or None: the interpreter decides it."""
-    facts = parse(raw)
-    if facts is None:
+    parsed = parse(raw)
+    if parsed is None:
         return None
+    facts, keys = parsed
     from .ruleset import _now, _parse_as_of, _parse_known_at
     try:
         known_at = _parse_known_at(options["known_at"]) if options["known_at"] is not None else _now()
@@ -83,7 +89,7 @@ def line(rules, policy: str, raw: bytes, options: dict, facts_name: str) -> str 
     except Exception:
         return None
     fast = decide(rules, policy, all_versions, facts, as_of, known_at, options["version"], Deadline(), facts_name,
-                  owned=True)
+                  owned=True, keys=keys)
     del facts
     if fast is None:
         return None

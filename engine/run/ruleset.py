@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 from types import MappingProxyType
@@ -69,8 +70,9 @@ class RuleSet:
         as_of = _parse_as_of(as_of) if as_of is not None else None
         parsed = compiled.parse(facts) if generated and isinstance(facts, (str, bytes)) else None
         if generated and (isinstance(facts, dict) or parsed is not None):
-            fast = compiled.decide(self, policy, all_versions, facts if parsed is None else parsed, as_of, known_at,
-                                   version, deadline, facts_name, owned=parsed is not None)
+            fast = compiled.decide(self, policy, all_versions, facts if parsed is None else parsed[0], as_of, known_at,
+                                   version, deadline, facts_name, owned=parsed is not None,
+                                   keys=None if parsed is None else parsed[1])
             parsed = None   # the interpreter reads the text again, and says what is wrong with it
             if fast is not None:
                 used, day, result, warnings = fast
@@ -196,7 +198,14 @@ def _as_of_from(version: Version, values) -> date | None:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    """Now, to the second (the same object within a second: it is read for every decision)."""
+    second = int(time.time())
+    if _NOW[0] != second:
+        _NOW[:] = [second, datetime.fromtimestamp(second, timezone.utc)]
+    return _NOW[1]
+
+
+_NOW: list = [None, None]
 
 
 def _parse_as_of(value) -> date:

@@ -9,6 +9,7 @@ from the start, so every message and explanation is the interpreter's own.
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 
 from ..check import schema as schemacheck
@@ -42,32 +43,36 @@ def dec_ok(value: Decimal) -> bool:
     return decimal_problem(value) is None
 
 
-def plain(value, depth: int) -> None:
-    """Data the schema does not look into: as jsonfacts.clean leaves it unchanged, or Bail."""
+def plain(value, depth: int) -> int:
+    """Data the schema does not look into: as jsonfacts.clean leaves it unchanged, or Bail.
+    Returns how many object keys it holds."""
     kind = type(value)
     if kind is str:
         if (len(value) > MAX_DIGITS or not value.isascii()) and not str_ok(value):
             raise BAIL
-    elif kind is int:
+        return 0
+    if kind is int:
         if not -INT_BOUND < value < INT_BOUND:
             raise BAIL
-    elif kind is bool or value is None:
-        pass
-    elif depth > MAX_DEPTH:
+        return 0
+    if kind is bool or value is None:
+        return 0
+    if depth > MAX_DEPTH:
         raise BAIL
-    elif kind is dict:
+    if kind is dict:
+        keys = len(value)
         for k, v in value.items():
             if type(k) is not str:
                 raise BAIL
-            plain(v, depth + 1)
-    elif kind is list:
-        for v in value:
-            plain(v, depth + 1)
-    elif kind is Decimal:
+            keys += plain(v, depth + 1)
+        return keys
+    if kind is list:
+        return sum(plain(v, depth + 1) for v in value)
+    if kind is Decimal:
         if decimal_problem(value) is not None:
             raise BAIL
-    else:
-        raise BAIL
+        return 0
+    raise BAIL
 
 
 def remember(memo: dict, value, raw, any_key: bool = False):
@@ -93,13 +98,6 @@ def number(value) -> bool:
 
 # -- the facts of a batch line, parsed for the generated reader ----------------------------------
 
-def _pairs(pairs):
-    obj = dict(pairs)
-    if len(obj) != len(pairs):   # a key twice: the interpreter says where
-        raise BAIL
-    return obj
-
-
 def _float(text):
     if _PLAIN.match(text):
         return Decimal(text)
@@ -112,16 +110,20 @@ def _int(text):
     raise BAIL
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_float=_float, parse_int=_int, parse_constant=bail)
+_DECODER = json.JSONDecoder(parse_float=_float, parse_int=_int, parse_constant=bail)
+_SPACE_COLON = re.compile(r'"[ \t\n\r]+:').search
 
 
 def parse_line(text: str):
-    """A facts line as plain data, or Bail for anything the interpreter should read (and
-    explain): duplicate keys, numbers out of plain notation, a byte-order mark, bad JSON."""
-    if text[:1] == "\ufeff":
+    """(facts as plain data, the most keys the text can hold) of a facts line, or Bail for
+    anything the interpreter should read and explain: numbers out of plain notation, a
+    byte-order mark, bad JSON. Duplicate keys are found by count: every key of the text is
+    a '"' then ':' (a key with space before its ':' is left to the interpreter), so when
+    the objects read hold as many keys as the text has '":', no key was there twice."""
+    if text[:1] == "\ufeff" or _SPACE_COLON(text):
         raise BAIL
     try:
-        return _DECODER.decode(text)
+        return _DECODER.decode(text), text.count('":')
     except RecursionError:
         raise BAIL from None
 
