@@ -401,3 +401,12 @@ def explain(call: dict) -> list[str]:
     if not rows:
         return [f"table {call['table']}: no row matches"]
     return [f"table {call['table']}: row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows))}"]
+
+
+def explain_in(call: dict, t: DecisionTable | None) -> list[str]:
+    """explain, with the row that applied written out: its tests and its output."""
+    if t is None or call.get("default") or not call["rows"]:
+        return explain(call)
+    rows = [f"row {n} ({', '.join(x.text for x in t.rows[n - 1].tests)} → "
+            f"{', '.join(o.text for o in t.rows[n - 1].outputs)})" for n in call["rows"] if 0 < n <= len(t.rows)]
+    return [f"table {call['table']}: " + "; ".join(rows)]

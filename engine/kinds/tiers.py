@@ -179,3 +179,11 @@ def explain(call: dict) -> list[str]:
         lines.append(f"    {band} at {show(row['rate'], 'readable')}: {show(row['portion'], 'readable')} x "
                      f"{show(row['rate'], 'readable')} = {show(row['amount'], 'readable')}")
     return lines
+
+
+def explain_in(call: dict, _tiers=None) -> list[str]:
+    """explain, the bands that take nothing of the amount folded into one line."""
+    lines = explain(call)
+    taken = [line for line, row in zip(lines[1:], call["rows"]) if row["portion"] > 0]
+    idle = len(call["rows"]) - len(taken)
+    return [lines[0]] + taken + ([f"    ({idle} band{'s' if idle > 1 else ''} above take nothing)"] if idle else [])

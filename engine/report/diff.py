@@ -8,7 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..run.cases import load_cases
-from .decision import num, to_plain
+from .decision import to_plain
+from .explain import num
 from .document import Doc
 from ..errors import Diagnostic, PolicyError
 from ..compile.model import Version
