@@ -197,3 +197,21 @@ def test_policy_compile_prints_the_generated_module(capsys):
     assert main(["compile", "institutional-loan-ltv", "--as-of", "2024-12-06", "--known-at", KNOWN_AT]) == 0
     assert "collateral_ratio" not in capsys.readouterr().err
     assert main(["compile", "msa-fee", "--known-at", KNOWN_AT]) == 2   # --known-at goes with --as-of
+
+
+def test_no_cycles_per_decision(rules):
+    """Neither way of deciding leaves cycles for the garbage collector (items name their
+    parents weakly; no self-naming closures), so a decision's memory goes when it does."""
+    import gc
+    facts = json.loads(json.dumps(next(c for c in load_cases(rules) if c.policy == "institutional-loan-ltv").facts))
+    gc.collect()
+    gc.disable()
+    try:
+        for generated in (True, False):
+            for _ in range(5):
+                d = rules.evaluate("institutional-loan-ltv", facts, known_at=KNOWN_AT, generated=generated)
+                assert d.trace and d.to_json(indent=None)
+                del d
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

@@ -39,15 +39,16 @@ class Decision:
     interpreter's run of the same facts, made the first time one of those three is read."""
 
     def __init__(self, version: Version, as_of: date, known_at: datetime, result: dict, raw_trace, warnings: list,
-                 raised: tuple = (), reached: frozenset = frozenset(), replay=None):
+                 raised: tuple = (), reached: frozenset = frozenset(), replay=None, keep=None):
         self.version, self.as_of, self.known_at = version, as_of, known_at
         self.result, self.warnings = result, warnings
         self._replay = replay
+        self._keep = keep   # the items the trace reads (they name their parents weakly)
         if replay is None:
             self.__dict__.update(raw_trace=raw_trace, raised=raised, reached=reached)
 
     def _replayed(self):
-        raw_trace, raised, reached = self._replay()
+        raw_trace, raised, reached, self._keep = self._replay()
         self.__dict__.update(raw_trace=raw_trace, raised=raised, reached=reached)
 
     @cached_property

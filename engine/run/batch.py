@@ -68,6 +68,8 @@ _WORKER: dict = {}
 def _init_worker(root: str) -> None:
     from .ruleset import load_rules
     _WORKER["rules"] = load_rules(root, check_schemas=False)
+    from ..cli.common import frozen
+    frozen()
 
 
 def _worker_chunk(policy, start, lines, options):

@@ -82,9 +82,15 @@ def line(rules, policy: str, raw: bytes, options: dict, facts_name: str) -> str 
         return None
     facts, keys = parsed
     from .ruleset import _now, _parse_as_of, _parse_known_at
-    try:
-        known_at = _parse_known_at(options["known_at"]) if options["known_at"] is not None else _now()
-        as_of = _parse_as_of(options["as_of"]) if options["as_of"] is not None else None
+    try:   # the same for every line: read once
+        key = (options["known_at"], options["as_of"])
+        if key not in _OPTIONS:
+            if len(_OPTIONS) > 16:
+                _OPTIONS.clear()
+            _OPTIONS[key] = (_parse_known_at(key[0]) if key[0] is not None else None,
+                             _parse_as_of(key[1]) if key[1] is not None else None)
+        known_at, as_of = _OPTIONS[key]
+        known_at = known_at or _now()
         all_versions = rules.versions(policy)
     except Exception:
         return None
@@ -112,4 +118,5 @@ def line(rules, policy: str, raw: bytes, options: dict, facts_name: str) -> str 
 
 
 _HEADS: dict = {}
+_OPTIONS: dict = {}   # (known_at, as_of) as given -> as read
 DUMPS = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode   # json.dumps, built once

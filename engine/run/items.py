@@ -2,6 +2,7 @@
 entry) of every collection, each with its inputs read from the facts as their types."""
 from __future__ import annotations
 
+import weakref
 from decimal import Decimal
 
 from .. import types
@@ -13,11 +14,13 @@ from ..load.jsonfacts import _PLAIN, _at
 class Item:
     """One evaluation context: the top level, or one element of a collection."""
 
-    __slots__ = ("values", "parent", "children", "label", "path")
+    __slots__ = ("values", "parent", "children", "label", "path", "__weakref__")
 
     def __init__(self, values, parent, label, path=()):
         self.values = values
-        self.parent = parent
+        # a child names its parent weakly: no cycle per decision for the garbage collector
+        # (the decision keeps every item: engine.report.decision.Decision._keep)
+        self.parent = weakref.proxy(parent) if parent is not None else None
         self.children: dict[str, list[Item]] = {}
         self.label = label
         self.path = path            # JSON path in the facts
@@ -195,7 +198,10 @@ def build_items(version: Version, facts: dict, name: str):
             for new, element, epath in out:
                 expand(child, new, element if isinstance(element, dict) else {}, epath)
 
-    expand(version.root, root, facts, ())
+    try:
+        expand(version.root, root, facts, ())
+    finally:
+        del expand   # it names itself: without this, a cycle per decision for the garbage collector
     if errors:
         raise FactsError([_at(name, path, message) if path else Diagnostic(name, message) for path, message in errors])
     return root, items_by_scope, warnings

@@ -98,7 +98,7 @@ class RuleSet:
             result, trace, warnings, raised, reached = run(chosen, root, items, warnings, deadline)
         except FactsError as exc:   # found while evaluating: name the facts file too
             raise FactsError([Diagnostic(d.where or facts_name, d.message, d.path) for d in exc.diagnostics]) from None
-        return Decision(chosen, as_of, known_at, result, trace, warnings, raised, frozenset(reached))
+        return Decision(chosen, as_of, known_at, result, trace, warnings, raised, frozenset(reached), keep=items)
 
     as_of_from = staticmethod(lambda version, values: _as_of_from(version, values))
 
@@ -107,7 +107,7 @@ class RuleSet:
         def replay():
             d = self.evaluate(policy, facts, as_of=as_of, known_at=known_at, version=version,
                               facts_name=facts_name, generated=False)
-            return d.raw_trace, d.raised, d.reached
+            return d.raw_trace, d.raised, d.reached, d._keep
         return replay
 
     def _default_as_of(self, policy, all_versions, data, known_at, facts_name) -> date:
