@@ -12,6 +12,13 @@ from .gen_expr import Unsupported
 from .gen_schema import Hooks, SchemaCode
 
 
+_PLAIN_FORMS = {r"^(0|[1-9][0-9]*)(\.[0-9]+)?\Z", r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?\Z"}   # within jsonfacts._PLAIN
+
+
+def _decimal_map(t) -> bool:
+    return t.kind == "map" and not t.optional and t.args[1].kind == "decimal" and not t.args[1].optional
+
+
 class Reader(Hooks):
     def __init__(self, gen, used: set):
         self.gen, self.src, self.used = gen, gen.src, used
@@ -24,7 +31,9 @@ class Reader(Hooks):
         self.objects: dict = {}   # path -> the locals of its properties, for objects always present
         self.locations: dict = {}  # facts-schema path of an input's value -> (scope, input, its local)
         for scope in gen.version.scopes.values():
-            if scope.entries:
+            if scope.entries:   # an entry's value: where the walk passes the object's values
+                inp = scope.inputs[scope.entries[1]]
+                self.locations[tuple(scope.facts_base)] = (scope, inp, self.src.fresh("w"))
                 continue
             for inp in scope.inputs.values():
                 where = tuple(scope.facts_base) + tuple(inp.path)
@@ -47,18 +56,23 @@ class Reader(Hooks):
 
     def remembers(self, path) -> bool:
         found = self.locations.get(tuple(path))
-        return found is not None and found[1].type.kind in ("date", "month", "text")
+        return found is not None and self._remembered(found[1].type)
 
-    def leaf(self, path, var, kind, checks=(), clean=None):
+    @staticmethod
+    def _remembered(t) -> bool:
+        """Values read from text worth remembering: dates, months, text of known values."""
+        return t.kind in ("date", "month") or (t.kind == "text" and t.values is not None)
+
+    def leaf(self, path, var, kind, checks=(), clean=None, node=None):
         """Reads an input where the check passes its value: converted as items.convert does
-        (text: as it is; a date or month: remembered, so a known one needs no check again)."""
+        (a date, a month, one of known values: remembered, so a known one needs no check again)."""
         found = self.locations.get(tuple(path))
         if found is None:
             return super().leaf(path, var, kind, checks, clean)
-        _scope, inp, local = found
+        scope, inp, local = found
         self.reached.add(tuple(path))
         src, t = self.src, inp.type
-        if kind == "str" and t.kind in ("date", "month", "text"):
+        if kind == "str" and self._remembered(t):
             memo = src.const({}, "MEMO")
             src.line(f"{local} = {memo}.get({var})")
             with src.block(f"if {local} is None:"):
@@ -66,10 +80,33 @@ class Reader(Hooks):
                 src.line(f"{local} = REMEMBER({memo}, CONVERT({src.const(t, 'TY')}, {var}), {var})")
             return
         super().leaf(path, var, kind, checks, clean)
-        if kind == "str" and t.kind == "decimal":
-            src.line(f"{local} = Decimal({var})")
+        strict = scope.entries is not None   # an entry's value is read by convert, which wants plain text
+        if kind == "str" and t.kind == "decimal" and not t.optional:
+            implied = not strict or self._plain_implied(node)
+            src.line(f"{local} = Decimal({var})" if implied else f"{local} = {self._convert(t, var, strict_decimal=True)}")
+        elif kind == "str" and t.kind == "text" and t.values is None:
+            src.line(f"{local} = {var}")
         else:
-            src.line(f"{local} = {self._convert(t, var)}")
+            src.line(f"{local} = {self._convert(t, var, strict_decimal=strict)}")
+
+    def _plain_implied(self, node) -> bool:
+        """Does every valid text here match jsonfacts' plain decimal (the schema's own pattern says so)?"""
+        return node is not None and any(rx.pattern in _PLAIN_FORMS for rx in self.code._patterns(node))
+
+    def map_start(self, path):
+        found = self.locations.get(tuple(path))
+        if found is not None and _decimal_map(found[1].type):
+            self.src.line(f"{found[2]} = {{}}")
+
+    def map_value(self, path, key, value):
+        """A map of decimals, read value by value as the walk passes them (convert's answer)."""
+        found = self.locations.get(tuple(path))
+        if found is None or not _decimal_map(found[1].type):
+            return
+        self.reached.add(tuple(path))
+        item = f"(Decimal({value}) if type({value}) is str and PLAIN({value}) else " \
+               f"CONVERT({self.src.const(found[1].type.args[1], 'TY')}, {value}))"
+        self.src.line(f"{found[2]}[{key}] = {item}")
 
     def _defaults(self, scope) -> None:
         """Each input read where the walk passes it starts as its default (its key may be absent)."""
@@ -134,8 +171,9 @@ class Reader(Hooks):
         k = self.k(scope)
         key_name, value_name = scope.entries
         self._append(self.gen.col(scope, key_name), key)   # text: the check says so
-        local = self.src.fresh("w")
-        self.src.line(f"{local} = {self._convert(scope.inputs[value_name].type, value, strict_decimal=True)}")
+        local = self.locations[tuple(path)][2]
+        if tuple(path) not in self.reached:   # the walk did not convert it (not a leaf it writes)
+            self.src.line(f"{local} = {self._convert(scope.inputs[value_name].type, value, strict_decimal=True)}")
         self._append(self.gen.col(scope, value_name), local)
         self._append(f"p{k}", self._parent(scope))
         self._append(f"q{k}", key)

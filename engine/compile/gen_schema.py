@@ -48,7 +48,11 @@ class Hooks:
     def remembers(self, path) -> bool:      # does the reader remember what it read here (so checked)?
         return False
 
-    def leaf(self, path, var, kind, checks=(), clean=None) -> None:
+    def map_start(self, path) -> None: ...
+
+    def map_value(self, path, key, value) -> None: ...
+
+    def leaf(self, path, var, kind, checks=(), clean=None, node=None) -> None:
         """A value the check passes (kind 'str': known to be text). checks and clean, when
         given, are the checks still to make: written here, or by the reader, which may
         remember what it read (and so that it was checked)."""
@@ -213,7 +217,7 @@ class SchemaCode(TextChecks):
         if as_text is None:
             src.line(f"if not ({self.valid(node, v)}): raise BAIL")
             self._leaf(node, v, depth)
-            self.hooks.leaf(path, v, None)
+            self.hooks.leaf(path, v, None, node=node)
             return
         with src.block(f"if type({v}) is str:"):   # the common case first, tested as text only
             if as_text != "True" and self._short(node) and not self.hooks.remembers(path):
@@ -222,10 +226,10 @@ class SchemaCode(TextChecks):
                     src.line(f"if not ({as_text}): raise BAIL")
                     self._text_clean(node, v)
                     src.line(f"if len({known}) < 4096: {known}.add({v})")
-                self.hooks.leaf(path, v, "str")
+                self.hooks.leaf(path, v, "str", node=node)
             else:
                 checks = [f"if not ({as_text}): raise BAIL"] if as_text != "True" else []
-                self.hooks.leaf(path, v, "str", checks, lambda: self._text_clean(node, v))
+                self.hooks.leaf(path, v, "str", checks, lambda: self._text_clean(node, v), node)
             src.line("pass")
         with src.block("else:"):
             if kinds == {"str"}:
@@ -233,7 +237,7 @@ class SchemaCode(TextChecks):
             else:
                 src.line(f"if not ({self.valid(node, v)}): raise BAIL")
                 src.line(f"nk += plain({v}, {depth})")
-                self.hooks.leaf(path, v, None)
+                self.hooks.leaf(path, v, None, node=node)
 
     def _collection_at(self, path, kind) -> bool:
         """Is a collection read here from a node that does not say it is what it must be (its
@@ -327,6 +331,8 @@ class SchemaCode(TextChecks):
             src.line(f"if not {known}.issuperset({v}): raise BAIL")
         else:
             k, x = src.fresh("k"), src.fresh("x")
+            if not props:
+                hooks.map_start(path)
             with src.block(f"for {k}, {x} in {v}.items():"):
                 src.line(f"if type({k}) is not str: raise BAIL")
                 if names is not None and self._short(names):   # keys such as symbols: remembered as checked
@@ -345,6 +351,8 @@ class SchemaCode(TextChecks):
                         self.check(extra, x, depth + 1, seen, path + ("{}",))
                         if entries:
                             hooks.entry(path + ("{}",), k, x)
+                        elif not props:
+                            hooks.map_value(path, k, x)
                         src.line("pass")
         hooks.item_end(path, v, fields)
 
