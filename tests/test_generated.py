@@ -3,6 +3,7 @@ shipped case under every version, and facts made from them by seeded mutations (
 included), as single decisions and as batch lines. Where generated code cannot decide, the
 interpreter does; either way the bytes must be the interpreter's."""
 import json
+from pathlib import Path
 import random
 from decimal import Decimal
 
@@ -215,3 +216,18 @@ def test_no_cycles_per_decision(rules):
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_validate_notes_a_version_left_to_the_interpreter(tmp_path, capsys):
+    import shutil
+    root = Path(__file__).resolve().parent.parent
+    shutil.copytree(root / "rules", tmp_path / "rules")
+    shutil.copytree(root / "schemas", tmp_path / "schemas")
+    path = tmp_path / "schemas" / "portfolio-margin-eligibility.facts.json"
+    schema = json.loads(path.read_text())
+    schema["properties"]["vip_level"] = {"oneOf": [schema["properties"]["vip_level"]]}
+    path.write_text(json.dumps(schema))
+    assert main(["validate", "--rules", str(tmp_path / "rules")]) == 0
+    notes = [line for line in capsys.readouterr().out.splitlines() if ": note: " in line]
+    assert len(notes) == 4 and all("portfolio-margin-eligibility" in n and "decided by the interpreter alone" in n
+                                   for n in notes)

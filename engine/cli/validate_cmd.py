@@ -56,6 +56,10 @@ def run(args) -> int:
             print(f"{where}: assumed: {what}")
         for w in [w for v in versions for w in v.warnings] + warnings:
             print(f"{w.where}: warning: {w.message}")
+        for v in versions:   # not a problem: slower (engine.compile.generate says why)
+            if "unsupported" in v.generated:
+                print(f"{v.path}: note: decided by the interpreter alone, no generated code "
+                      f"({v.generated['unsupported']})")
         count = sum(len(v.warnings) for v in versions) + len(warnings)
         cases = sum(len(layout.case_files(rules.root, p)) for p in rules.policies)
         charts = sum(len(layout.chart_files(rules.root, p)) for p in rules.policies)
