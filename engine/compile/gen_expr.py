@@ -143,8 +143,10 @@ class ExprCode:
             if name in MEMO_FUNCTIONS and len(args) == 1 and self._scalar(node.args[0]):
                 memo, fn, a = self.gen.src.const({}, "MEMO"), self.gen.src.const(CALLABLES[name], "F"), args[0]
                 copy = "list" if MEMO_FUNCTIONS[name] == "list" else ""
-                return f"({copy}({memo}[{a}]) if {a} in {memo} else REMEMBER({memo}, {fn}({a}), {a}, True))" \
-                    if copy else f"({memo}[{a}] if {a} in {memo} else REMEMBER({memo}, {fn}({a}), {a}, True))"
+                # a value remembered as false (none of these give one) would only be computed again
+                found = f"{memo}.get({a})"
+                return f"({copy}({found} or REMEMBER({memo}, {fn}({a}), {a}, True)))" if copy else \
+                    f"({found} or REMEMBER({memo}, {fn}({a}), {a}, True))"
             if name in _INLINE and len(args) == _INLINE[name].count("{"):
                 return _INLINE[name].format(*args)
             return f"{self.gen.src.const(CALLABLES[name], 'F')}({', '.join(args)})"

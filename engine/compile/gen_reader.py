@@ -8,11 +8,14 @@ the rest by the same `convert`); anything it refuses, the interpreter explains.
 """
 from __future__ import annotations
 
+import re
+
 from .gen_expr import Unsupported
 from .gen_schema import Hooks, SchemaCode
 
 
-_PLAIN_FORMS = {r"^(0|[1-9][0-9]*)(\.[0-9]+)?\Z", r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?\Z"}   # within jsonfacts._PLAIN
+_PLAIN_NONNEGATIVE = r"^(0|[1-9][0-9]*)(\.[0-9]+)?\Z"
+_PLAIN_FORMS = {_PLAIN_NONNEGATIVE, r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?\Z"}   # within jsonfacts._PLAIN
 
 
 def _decimal_map(t) -> bool:
@@ -79,8 +82,17 @@ class Reader(Hooks):
                 super().leaf(path, var, kind, checks, clean)
                 src.line(f"{local} = REMEMBER({memo}, CONVERT({src.const(t, 'TY')}, {var}), {var})")
             return
-        super().leaf(path, var, kind, checks, clean)
         strict = scope.entries is not None   # an entry's value is read by convert, which wants plain text
+        if kind == "str" and t.kind == "decimal" and not t.optional and self._plain_only(checks, var):
+            # the schema's plain-decimal pattern alone: its text is what str() writes of its
+            # Decimal, digits first and no exponent, or else the pattern decides
+            src.line(f"{local} = Decimal({var})")
+            src.line(f"if {var}[0] not in DIGITS or 'E' in {var} or str({local}) != {var}:")
+            src.line(f"    {checks[0].replace('if not', 'if not', 1)}")
+            if clean is not None:
+                clean()
+            return
+        super().leaf(path, var, kind, checks, clean)
         if kind == "str" and t.kind == "decimal" and not t.optional:
             implied = not strict or self._plain_implied(node)
             src.line(f"{local} = Decimal({var})" if implied else f"{local} = {self._convert(t, var, strict_decimal=True)}")
@@ -88,6 +100,17 @@ class Reader(Hooks):
             src.line(f"{local} = {var}")
         else:
             src.line(f"{local} = {self._convert(t, var, strict_decimal=strict)}")
+
+    def _plain_only(self, checks, var) -> bool:
+        """Is the one check left on this text the schema's non-negative plain-decimal pattern?"""
+        if len(checks) != 1:
+            return False
+        found = re.findall(r"RXS\d+(?=\(" + re.escape(var) + r"\) is not None)", checks[0])
+        rest = re.sub(r"RXS\d+\(" + re.escape(var) + r"\) is not None", "", checks[0])
+        if len(found) != 1 or rest.replace("(", "").replace(")", "").replace("if not", "").replace(": raise BAIL",
+                                                                                                "").strip():
+            return False
+        return self.src.constants[found[0]].__self__.pattern == _PLAIN_NONNEGATIVE
 
     def _plain_implied(self, node) -> bool:
         """Does every valid text here match jsonfacts' plain decimal (the schema's own pattern says so)?"""
@@ -148,8 +171,12 @@ class Reader(Hooks):
             k = self.k(scope)
             values = {}
             for inp in scope.inputs.values():
+                code = self._input(inp, var, fields)
+                if code.isidentifier():   # read where the walk passed it: its local already
+                    values[inp.name] = code
+                    continue
                 local = self.src.fresh("w")
-                self.src.line(f"{local} = {self._input(inp, var, fields)}")
+                self.src.line(f"{local} = {code}")
                 values[inp.name] = local
             if scope.key:
                 key = values.get(scope.key, "None")
@@ -257,6 +284,11 @@ def reader(gen, used: set) -> list[str]:
         missing = [s.qualified for s in v.scopes.values() if s.qualified and s.qualified not in hooks.seen]
         if "" not in hooks.seen or missing:
             raise Unsupported(f"collections the facts schema does not describe as objects: {', '.join(missing)}")
-        src.line(f"return ({', '.join(state)},), nk")
+        day = "None"
+        if v.as_of_default is not None:   # the date the decision is for, when the caller gives none
+            from .gen_expr import Context
+            src.line(f"day = AS_OF({gen.expression(v.as_of_default.part('expr'), v.as_of_default.refs, Context(v.root))})")
+            day = "day"
+        src.line(f"return ({', '.join(state)},), nk, {day}")
     return state
 

@@ -145,12 +145,15 @@ class Generator:
         src.line("pass")
         src.depth -= 1
         names = list(columns)
+        indexed = any(re.search(r"\bi\b", line) for line in src.lines[header + 1:])
+        ys = ", ".join(f"y_{n}" for n in names)
         if not names:
             loop = f"for i in range({self.n(scope)}):"
         elif len(names) == 1:
-            loop = f"for i, y_{names[0]} in enumerate({columns[names[0]]}):"
+            loop = f"for i, {ys} in enumerate({columns[names[0]]}):" if indexed else f"for {ys} in {columns[names[0]]}:"
         else:
-            loop = f"for i, ({', '.join(f'y_{n}' for n in names)}) in enumerate(zip({', '.join(columns.values())})):"
+            zipped = f"zip({', '.join(columns.values())})"
+            loop = f"for i, ({ys}) in enumerate({zipped}):" if indexed else f"for {ys} in {zipped}:"
         src.lines[header] = "    " * src.depth + loop
 
     def _check(self, cond, ctx) -> None:
@@ -345,10 +348,10 @@ def kept_outside(version, planned) -> set:
 
 
 def _globals(constants: dict) -> dict:
-    g = {"Decimal": Decimal, "ZERO": Decimal(0), "BAIL": support.BAIL, "MISSING": _MISSING, "EMPTY": {}, "NUMBERS": (int, Decimal),
+    g = {"Decimal": Decimal, "ZERO": Decimal(0), "DIGITS": frozenset("0123456789"), "BAIL": support.BAIL, "MISSING": _MISSING, "EMPTY": {}, "NUMBERS": (int, Decimal),
          "plain": support.plain, "str_ok": support.str_ok, "enum_ok": support.enum_ok, "format_ok": format_ok,
          "dig": _dig, "CONVERT": convert, "PLAIN": _PLAIN.match, "FIELD": support.field, "WHERE": support.where,
-         "JSON_SCALAR": json_scalar, "REMEMBER": support.remember, "INT_BOUND": support.INT_BOUND,
+         "JSON_SCALAR": json_scalar, "AS_OF": support.as_of, "REMEMBER": support.remember, "INT_BOUND": support.INT_BOUND,
          "__builtins__": __builtins__}
     import json
     from datetime import date

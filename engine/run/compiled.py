@@ -52,19 +52,21 @@ def decide(rules, policy, all_versions, facts, as_of, known_at, version, deadlin
             selected_as_of = as_of if as_of is not None else \
                 rules._default_as_of(policy, all_versions, facts, known_at, facts_name)
             chosen = versions.select(policy, all_versions, selected_as_of, known_at)
-        if as_of is None:
-            if chosen.as_of_default is not None:   # read as the interpreter reads it
+        day = as_of
+        if day is None and chosen.dated:   # the shared values in effect depend on it: read it first
+            if chosen.as_of_default is not None:   # as the interpreter reads it
                 wanted = [r.target for r in chosen.as_of_default.refs if r.kind == "value"]
-                as_of = rules.as_of_from(chosen, read_top_inputs(chosen, facts, facts_name, wanted))
-            as_of = as_of or known_at.date()
-        variant = chosen.for_dates(as_of, known_at)
+                day = rules.as_of_from(chosen, read_top_inputs(chosen, facts, facts_name, wanted))
+            day = day or known_at.date()
+        variant = chosen.for_dates(day, known_at) if day is not None else chosen
         code = variant.generated
         run = code.get("run")
         if run is None:
             return None
-        state, found = code["read"](facts, owned)
+        state, found, read_day = code["read"](facts, owned)
         if keys is not None and found != keys:
             return None
+        as_of = day or read_day or known_at.date()
         result, warnings = run(state, deadline.at_ns)
     except Exception:   # whatever it is, the interpreter says it
         return None

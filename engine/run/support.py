@@ -130,6 +130,12 @@ def parse_line(text: str):
 
 # -- the message of a condition, as the interpreter writes it ------------------------------------
 
+def as_of(value):
+    """as_of_default's value as the date it names (engine.run.ruleset._as_of_from)."""
+    from datetime import date
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
 def field(value, spec: str) -> str:
     if spec and isinstance(value, (Decimal, int)) and not isinstance(value, bool):
         return format(value, spec)
