@@ -164,7 +164,7 @@ def main() -> int:
         code = v.generated
         saved = decimal.getcontext()
         decimal.setcontext(compiled._context())
-        state, _keys = code["read"](facts)
+        state, _keys, _day = code["read"](facts)
         t_read = stats(timed(lambda: code["read"](facts), seconds / 2))[0]
         t_run = stats(timed(lambda: code["run"](state, 10 ** 30), seconds / 2))[0]
         result, _warnings = code["run"](state, 10 ** 30)

@@ -192,7 +192,7 @@ def test_a_schema_it_does_not_write_leaves_the_version_to_the_interpreter(rules)
 def test_policy_compile_prints_the_generated_module(capsys):
     assert main(["compile", "portfolio-margin-eligibility", "--version", "2024-12-03"]) == 0
     out = capsys.readouterr().out
-    assert "def read(facts, consume=False):" in out and "def run(state, at_ns):" in out
+    assert "def read(facts, consume=False, at_ns=1 << 63):" in out and "def run(state, at_ns):" in out
     assert "def result_json(r):" in out
     compile(out, "printed", "exec")   # it is the whole module: it compiles as printed
     assert main(["compile", "institutional-loan-ltv", "--as-of", "2024-12-06", "--known-at", KNOWN_AT]) == 0
@@ -231,3 +231,14 @@ def test_validate_notes_a_version_left_to_the_interpreter(tmp_path, capsys):
     notes = [line for line in capsys.readouterr().out.splitlines() if ": note: " in line]
     assert len(notes) == 4 and all("portfolio-margin-eligibility" in n and "decided by the interpreter alone" in n
                                    for n in notes)
+
+
+def test_the_time_limit_holds_in_generated_loops(rules, monkeypatch):
+    """A decision over the limit: generated code stops at its next check, and the
+    interpreter says so, as it always has."""
+    from engine.errors import EvaluationError
+    case = next(c for c in load_cases(rules) if c.policy == "msa-fee")
+    monkeypatch.setenv("POLICY_TIME_LIMIT", "0")
+    with pytest.raises(EvaluationError) as caught:
+        rules.evaluate("msa-fee", case.facts, version="2024-06-04")
+    assert caught.value.reason == "time_limit"

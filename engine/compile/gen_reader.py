@@ -145,6 +145,7 @@ class Reader(Hooks):
         if scope.children:   # the index its children name as their parent
             self.src.line(f"h{k} = n{k}")
         self.src.line(f"n{k} += 1")
+        self.src.line(f"if not n{k} & 4095 and monotonic_ns() > at_ns: raise BAIL")   # the time limit, now and then
 
     def after_items(self, path, var):
         scope = self.arrays[tuple(path)]
@@ -268,7 +269,7 @@ def reader(gen, used: set) -> list[str]:
     v, src = gen.version, gen.src
     state = [f"v_{name}" for name in v.root.inputs]
     hooks = Reader(gen, used)
-    with src.block("def read(facts, consume=False):"):
+    with src.block("def read(facts, consume=False, at_ns=1 << 63):"):
         src.line("nk = 0")
         for scope in v.scopes.values():
             if scope.qualified:

@@ -144,8 +144,9 @@ class Generator:
             self._check(cond, Context(scope, "i", frozenset(local), columns=columns))
         src.line("pass")
         src.depth -= 1
+        src.line("    if not i & 4095 and monotonic_ns() > at_ns: raise BAIL")   # the time limit, now and then
         names = list(columns)
-        indexed = any(re.search(r"\bi\b", line) for line in src.lines[header + 1:])
+        indexed = True
         ys = ", ".join(f"y_{n}" for n in names)
         if not names:
             loop = f"for i in range({self.n(scope)}):"
