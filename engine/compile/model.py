@@ -179,6 +179,7 @@ class Version:
     call_sites: dict = field(default_factory=dict, compare=False, repr=False)    # (scope, name) -> typed call
     facts_schema_doc: Any = field(default=None, compare=False, repr=False)       # the facts JSON Schema, as data
     generated: dict = field(default_factory=dict, compare=False, repr=False)     # engine.compile.generate: source, functions
+    by_dates: dict = field(default_factory=dict, compare=False, repr=False)      # (as_of, known_at) -> variant, recent ones
 
     def __getattr__(self, name):
         """v.tables, v.tiers: the constructs of each kind (engine.kinds), by section."""
@@ -192,13 +193,21 @@ class Version:
         known_at (itself when it reads none). NoVersionError when a value it reads has none."""
         if not self.dated:
             return self
+        cache = self.by_dates   # the same dates: the same variant
+        found = cache.get((as_of, known_at))
+        if found is not None:
+            return found
         selection = []
         for item in self.dated:
             index = item.select(as_of, known_at)
             if index is None:
                 raise item.none_in_effect(as_of, known_at)
             selection.append(index)
-        return self.variants[tuple(selection)]
+        variant = self.variants[tuple(selection)]
+        if len(cache) > 256:
+            cache.clear()
+        cache[(as_of, known_at)] = variant
+        return variant
 
     def assumptions(self) -> list[tuple[str, str]]:
         """(where, what is assumed and why) for everything this version marks as assumed."""
