@@ -90,7 +90,6 @@ def ltv_lines(n: int) -> list[bytes]:
 def big_msa_fee(quick: bool):
     """(size in MB, seconds, peak MB) deciding one msa-fee facts file of about 50 MB (5 with
     --quick) as a batch line, in a new process."""
-    import resource
     import tempfile
     target = 5_000_000 if quick else 50_000_000
     with tempfile.TemporaryDirectory() as tmp:
@@ -123,7 +122,7 @@ def main() -> int:
     parser.add_argument("--out", default=str(HERE / "results.md"))
     args = parser.parse_args()
     seconds = 0.3 if args.quick else 2.0
-    rows, notes = [], []
+    rows = []
 
     # loading and validating all shipped rules, each time in a new process (no cache warm)
     def fresh_load(check: bool):
@@ -199,7 +198,7 @@ def main() -> int:
 
     machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()} "
                f"({platform.python_implementation()}), {platform.platform()}")
-    lines = [f"# Benchmark results", "", f"- run: {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}"
+    lines = ["# Benchmark results", "", f"- run: {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}"
              f"{' (--quick)' if args.quick else ''}", f"- machine: {machine}", "",
              "## Per decision (median / p99, microseconds)", "",
              "| policy | engine | hand-written | zen-engine | engine / hand-written (target <= 1.5) "

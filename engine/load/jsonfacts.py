@@ -125,68 +125,66 @@ def clean(data, name: str):
     refused, nesting is bounded."""
     errors: list[Diagnostic] = []
 
-    def walk(value, path, depth):
-        kind = type(value)
-        if kind is str and len(value) <= MAX_DIGITS and value.isascii():
-            return value            # the common case: short plain text, nothing to check
-        if kind is int and -10 ** MAX_DIGITS < value < 10 ** MAX_DIGITS or kind is bool or value is None:
-            return value
-        if depth > MAX_DEPTH:
-            errors.append(_at(name, path, f"nested deeper than {MAX_DEPTH} levels"))
-            return None
-        if isinstance(value, _BadNumber):
-            if _PLAIN.match(value.text):   # plain, only too long
-                problem = decimal_problem(Decimal(value.text)) or f"more than {MAX_INT_DIGITS} digits"
-                errors.append(_at(name, path, f"{problem}"))
-            else:
-                shown = value.text if len(value.text) <= 30 else value.text[:27] + "..."
-                errors.append(_at(name, path, f"expected a decimal number in plain "
-                                               f"notation (digits, optional '-' and '.'), found {shown}"))
-            return None
-        if isinstance(value, float):
-            if not math.isfinite(value):
-                errors.append(_at(name, path, f"expected a finite decimal, found {value}"))
-                return None
-            value = Decimal(repr(value))
-            problem = decimal_problem(value)
-            if problem:
-                errors.append(_at(name, path, f"{problem}"))
-                return None
-            return value
-        if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
-            problem = decimal_problem(Decimal(value))
-            if problem:
-                errors.append(_at(name, path, f"{problem}"))
-                return None
-            return value
-        if isinstance(value, str):
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                errors.append(_at(name, path, "text that is not valid Unicode "
-                                               "(a lone surrogate such as \\ud800)"))
-                return None
-            if _PLAIN.match(value):   # a decimal written as a string: the same limits
-                problem = decimal_problem(Decimal(value))
-                if problem:
-                    errors.append(_at(name, path, f"{problem}"))
-                    return None
-        if isinstance(value, dict):
-            for dup in getattr(value, "duplicates", ()):
-                errors.append(_at(name, path + (dup,), "key appears twice in one object"))
-            return {str(k): walk(v, path + (k,), depth + 1) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [walk(v, path + (i,), depth + 1) for i, v in enumerate(value)]
-        return value
-
     try:
-        out = walk(data, (), 0)
+        out = _walk(data, (), 0, errors, name)   # a module function: no closure cycle
     except RecursionError:  # pragma: no cover - bounded by MAX_DEPTH
         raise FactsError(Diagnostic(name, "facts nested too deeply")) from None
-    finally:
-        del walk   # it names itself: without this, a cycle per call for the garbage collector
     if errors:
         raise FactsError(errors)
     return out
 
 
+def _walk(value, path, depth, errors, name):
+    """clean's walk: the value checked and normalised, problems into errors."""
+    kind = type(value)
+    if kind is str and len(value) <= MAX_DIGITS and value.isascii():
+        return value            # the common case: short plain text, nothing to check
+    if kind is int and -10 ** MAX_DIGITS < value < 10 ** MAX_DIGITS or kind is bool or value is None:
+        return value
+    if depth > MAX_DEPTH:
+        errors.append(_at(name, path, f"nested deeper than {MAX_DEPTH} levels"))
+        return None
+    if isinstance(value, _BadNumber):
+        if _PLAIN.match(value.text):   # plain, only too long
+            problem = decimal_problem(Decimal(value.text)) or f"more than {MAX_INT_DIGITS} digits"
+            errors.append(_at(name, path, f"{problem}"))
+        else:
+            shown = value.text if len(value.text) <= 30 else value.text[:27] + "..."
+            errors.append(_at(name, path, f"expected a decimal number in plain "
+                                           f"notation (digits, optional '-' and '.'), found {shown}"))
+        return None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            errors.append(_at(name, path, f"expected a finite decimal, found {value}"))
+            return None
+        value = Decimal(repr(value))
+        problem = decimal_problem(value)
+        if problem:
+            errors.append(_at(name, path, f"{problem}"))
+            return None
+        return value
+    if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+        problem = decimal_problem(Decimal(value))
+        if problem:
+            errors.append(_at(name, path, f"{problem}"))
+            return None
+        return value
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            errors.append(_at(name, path, "text that is not valid Unicode "
+                                           "(a lone surrogate such as \\ud800)"))
+            return None
+        if _PLAIN.match(value):   # a decimal written as a string: the same limits
+            problem = decimal_problem(Decimal(value))
+            if problem:
+                errors.append(_at(name, path, f"{problem}"))
+                return None
+    if isinstance(value, dict):
+        for dup in getattr(value, "duplicates", ()):
+            errors.append(_at(name, path + (dup,), "key appears twice in one object"))
+        return {str(k): _walk(v, path + (k,), depth + 1, errors, name) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_walk(v, path + (i,), depth + 1, errors, name) for i, v in enumerate(value)]
+    return value

@@ -4,11 +4,9 @@ from __future__ import annotations
 import json
 from functools import cached_property
 from datetime import date, datetime
-from decimal import Decimal
 
 from ..compile.model import Version
-from ..values import json_scalar, show
-from ..kinds import kind_of_call
+from ..values import json_scalar
 from ..run.versions import fmt_ts
 
 

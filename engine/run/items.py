@@ -158,50 +158,49 @@ def build_items(version: Version, facts: dict, name: str):
     root = Item(_read_inputs(version.root, facts, (), errors), None, "")
     items_by_scope: dict[str, list[Item]] = {"": [root]}
 
-    def expand(scope: Scope, item: Item, obj, path):
-        for cname, child in scope.children.items():
-            found, elements = _get(obj, child.path)
-            base = path + child.path
-            if child.entries:   # an object: one item per entry, its key and value as two inputs
-                key_name, value_name = child.entries
-                entries = elements.items() if found and isinstance(elements, dict) else ()
-                out = []
-                for k, v in entries:
-                    value = _convert(child.inputs[value_name], v, base + (k,), errors)
-                    label = f"{item.label}.{child.name}[{k}]" if item.label else f"{child.name}[{k}]"
-                    new = Item({key_name: str(k), value_name: value}, item, label, base + (k,))
-                    out.append((new, {}, base + (k,)))
-                item.children[cname] = [o[0] for o in out]
-                items_by_scope.setdefault(child.qualified, []).extend(o[0] for o in out)
-                continue
-            elements = elements if found and isinstance(elements, list) else []
-            out: list[Item] = []
-            seen: dict = {}
-            by_key: dict = {}
-            for i, element in enumerate(elements):
-                epath = base + (i,)
-                values = _read_inputs(child, element, epath, errors)
-                if child.key:
-                    key = values.get(child.key)
-                    if key in seen:
-                        kpath = schemacheck.json_path(epath + (child.key,))
-                        errors.append((kpath, f"{schemacheck.show(str(key))} appears twice "
-                                      f"(first at {schemacheck.json_path(base + (seen[key],))})"))
-                        continue
-                    seen[key] = i
-                    by_key[key] = (values, epath)
-                label = f"{child.name}[{values.get(child.key) if child.key else i}]"
-                new = Item(values, item, f"{item.label}.{label}" if item.label else label, epath)
-                out.append((new, element, epath))
-            item.children[cname] = [o[0] for o in out]
-            items_by_scope.setdefault(child.qualified, []).extend(o[0] for o in out)
-            for new, element, epath in out:
-                expand(child, new, element if isinstance(element, dict) else {}, epath)
-
-    try:
-        expand(version.root, root, facts, ())
-    finally:
-        del expand   # it names itself: without this, a cycle per decision for the garbage collector
+    _expand(version.root, root, facts, (), errors, items_by_scope)   # a module function: no closure cycle
     if errors:
         raise FactsError([_at(name, path, message) if path else Diagnostic(name, message) for path, message in errors])
     return root, items_by_scope, warnings
+
+
+def _expand(scope: Scope, item: Item, obj, path, errors, items_by_scope):
+    """The items of scope's collections under item (and theirs), into items_by_scope."""
+    for cname, child in scope.children.items():
+        found, elements = _get(obj, child.path)
+        base = path + child.path
+        if child.entries:   # an object: one item per entry, its key and value as two inputs
+            key_name, value_name = child.entries
+            entries = elements.items() if found and isinstance(elements, dict) else ()
+            out = []
+            for k, v in entries:
+                value = _convert(child.inputs[value_name], v, base + (k,), errors)
+                label = f"{item.label}.{child.name}[{k}]" if item.label else f"{child.name}[{k}]"
+                new = Item({key_name: str(k), value_name: value}, item, label, base + (k,))
+                out.append((new, {}, base + (k,)))
+            item.children[cname] = [o[0] for o in out]
+            items_by_scope.setdefault(child.qualified, []).extend(o[0] for o in out)
+            continue
+        elements = elements if found and isinstance(elements, list) else []
+        out: list[Item] = []
+        seen: dict = {}
+        by_key: dict = {}
+        for i, element in enumerate(elements):
+            epath = base + (i,)
+            values = _read_inputs(child, element, epath, errors)
+            if child.key:
+                key = values.get(child.key)
+                if key in seen:
+                    kpath = schemacheck.json_path(epath + (child.key,))
+                    errors.append((kpath, f"{schemacheck.show(str(key))} appears twice "
+                                  f"(first at {schemacheck.json_path(base + (seen[key],))})"))
+                    continue
+                seen[key] = i
+                by_key[key] = (values, epath)
+            label = f"{child.name}[{values.get(child.key) if child.key else i}]"
+            new = Item(values, item, f"{item.label}.{label}" if item.label else label, epath)
+            out.append((new, element, epath))
+        item.children[cname] = [o[0] for o in out]
+        items_by_scope.setdefault(child.qualified, []).extend(o[0] for o in out)
+        for new, element, epath in out:
+            _expand(child, new, element if isinstance(element, dict) else {}, epath, errors, items_by_scope)
