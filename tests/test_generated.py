@@ -242,3 +242,39 @@ def test_the_time_limit_holds_in_generated_loops(rules, monkeypatch):
     with pytest.raises(EvaluationError) as caught:
         rules.evaluate("msa-fee", case.facts, version="2024-06-04")
     assert caught.value.reason == "time_limit"
+
+
+def test_huge_amounts_end_in_an_answer_or_an_error_both_ways(rules):
+    """Found by adversarial testing: 10^39-sized prices and amounts made
+    largest_multiple_below() loop for ever (k beyond 60 digits: k - 1 == k). It now finds k
+    in whole numbers; here the result is too large to round, which both ways say alike."""
+    import threading
+    huge = "1" + "0" * 39
+    facts = {"loan": {"principal": "0", "interest": "0", "asset": "USDT"},
+             "index_prices": {"BTC": huge, "USDT": "1"},
+             "accounts": [{"id": "a", "role": "collateral", "wallets": [
+                 {"type": "spot", "assets": {"BTC": huge, "USDT": "0.2"}}]}],
+             "transfer_out": {"account": "a", "wallet": "spot", "asset": "USDT", "amount": "0.1"}}
+    outcomes = {}
+    worker = threading.Thread(target=lambda: outcomes.update(
+        {g: _outcome(rules, "institutional-loan-ltv", facts, g, known_at=KNOWN_AT) for g in (True, False)}),
+        daemon=True)
+    worker.start()
+    worker.join(20)
+    assert not worker.is_alive(), "a decision ran on past its time"
+    assert outcomes[True] == outcomes[False]
+    assert outcomes[True].startswith("EvaluationError: ") and "too large to round to 0.01" in outcomes[True]
+
+
+def test_largest_multiple_below_is_exact_at_any_size():
+    import decimal
+    from engine.compile.functions import _largest_multiple_below as largest
+    from engine.run.evaluate import CONTEXT
+    D = Decimal
+    with decimal.localcontext(CONTEXT):
+        assert largest(D(10), D(3), D(1)) == 3 and largest(D(9), D(3), D(1)) == 2   # 3 x 3 < 10; 3 x 3 = 9 is not < 9
+        assert largest(D("0.9"), D("0.3"), D("0.1")) == D("2.9")                      # 29 x 0.1 x 0.3 = 0.87 < 0.9
+        assert largest(D(1), D(0), D("0.01"), D(5)) == D("5.00")                      # denominator 0: the cap
+        assert largest(D(-1), D(3), D(1)) == 0
+        k = largest(D("1e90"), D(1), D(1))                                            # k = 10^90 - 1, 60 digits kept, down
+        assert k == D("9" * 60 + "E+30") and k < D("1e90")

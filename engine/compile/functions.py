@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_DOWN, Decimal, localcontext
 
 from ..errors import EvaluationError, MissingKey
 
@@ -89,25 +89,50 @@ def _overlap(a, b):
 
 def _largest_multiple_below(numerator, denominator, quantum, cap=None):
     """The largest k x quantum (k = 0, 1, 2, ...) with k x quantum x denominator < numerator,
-    and at most cap when one is given; 0 if none. Exact: the first guess from a division is
-    checked and corrected by multiplication, so no rounding of the division can push it over.
+    and at most cap when one is given; 0 if none. Exact at any size: k is found in whole
+    numbers from the decimals' own digits (no division or product is rounded on the way),
+    and only the answer is rounded to the precision, down, so it never passes the bound.
     With a cap, a denominator of 0 is allowed (every multiple then fits while numerator > 0)."""
     numerator, denominator, quantum = (Decimal(x) for x in (numerator, denominator, quantum))
     if quantum <= 0 or denominator < 0 or (denominator == 0 and cap is None):
         raise EvaluationError("largest_multiple_below() needs a positive quantum, a denominator above 0 (or 0 "
                               "with a cap)", "data")
-    top = None if cap is None else int((Decimal(cap) / quantum).to_integral_value(rounding=ROUND_FLOOR))
+    top = None if cap is None else _floor_ratio(Decimal(cap), quantum)
     if numerator <= 0 or (top is not None and top <= 0):
         return Decimal(0) * quantum
     if denominator == 0:
-        return top * quantum
-    step = quantum * denominator
-    k = (numerator / step).to_integral_value(rounding=ROUND_FLOOR)
-    while k > 0 and k * step >= numerator:
-        k -= 1
-    while (k + 1) * step < numerator:
-        k += 1
-    return (int(k) if top is None else min(int(k), top)) * quantum
+        return _times(top, quantum)
+    k = _below_ratio(numerator, quantum, denominator)
+    return _times(k if top is None else min(k, top), quantum)
+
+
+def _parts(value: Decimal) -> tuple[int, int]:
+    """(coefficient, exponent) of a finite decimal: value = coefficient x 10 ** exponent, exactly."""
+    sign, digits, exponent = value.as_tuple()
+    coefficient = int("".join(map(str, digits)) or "0")
+    return (-coefficient if sign else coefficient), exponent
+
+
+def _floor_ratio(a: Decimal, b: Decimal) -> int:
+    """floor(a / b), exactly (b > 0)."""
+    (x, ex), (y, ey) = _parts(a), _parts(b)
+    low = min(ex, ey)
+    return (x * 10 ** (ex - low)) // (y * 10 ** (ey - low))
+
+
+def _below_ratio(n: Decimal, q: Decimal, d: Decimal) -> int:
+    """The largest whole k >= 0 with k x q x d < n, exactly (n > 0, q > 0, d > 0)."""
+    (x, ex), (a, ea), (b, eb) = _parts(n), _parts(q), _parts(d)
+    low = min(ex, ea + eb)
+    big_n, step = x * 10 ** (ex - low), a * b * 10 ** (ea + eb - low)
+    return max((big_n - 1) // step, 0)
+
+
+def _times(k: int, quantum: Decimal) -> Decimal:
+    """k x quantum, rounded down where it has more digits than the precision keeps."""
+    with localcontext() as ctx:
+        ctx.rounding = ROUND_DOWN
+        return Decimal(k) * quantum
 
 
 def _first(items, default):

@@ -42,7 +42,7 @@ def line_error(number: int, exc: PolicyError) -> dict:
 
 def decide_line(rules, policy: str, number: int, line: bytes, options: dict) -> tuple[str, int]:
     """(the output line, without its newline; 0 or the exit code of its failure)."""
-    if not line.strip():   # one line out per line in: an empty line is a bad line
+    if not line or line.isspace():   # one line out per line in: an empty line is a bad line
         return json.dumps({"line": number, "error": EMPTY, "errors": [{"path": "", "message": EMPTY}]}), 2
     if not options["trace"] and options.get("generated", True):   # the generated code, where it decides
         fast = compiled.line(rules, policy, line, options, f"line {number}")
