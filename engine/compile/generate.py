@@ -144,9 +144,8 @@ class Generator:
             self._check(cond, Context(scope, "i", frozenset(local), columns=columns))
         src.line("pass")
         src.depth -= 1
-        src.line("    if not i & 4095 and monotonic_ns() > at_ns: raise BAIL")   # the time limit, now and then
-        names = list(columns)
-        indexed = True
+        names = list(columns)   # (the time limit: checked after the loop; read() checks it as it goes)
+        indexed = any(re.search(r"\bi\b", line) for line in src.lines[header + 1:])
         ys = ", ".join(f"y_{n}" for n in names)
         if not names:
             loop = f"for i in range({self.n(scope)}):"
