@@ -131,21 +131,26 @@ class Reader(Hooks):
                f"CONVERT({self.src.const(found[1].type.args[1], 'TY')}, {value}))"
         self.src.line(f"{found[2]}[{key}] = {item}")
 
-    def _defaults(self, scope) -> None:
-        """Each input read where the walk passes it starts as its default (its key may be absent)."""
-        for (scope_of, inp, local) in self.locations.values():
-            if scope_of is scope:
+    def reads_under(self, path) -> bool:
+        n = len(path)
+        return any(where[:n] == tuple(path) for where in self.locations)
+
+    def absent(self, path) -> None:
+        """A key that is not there: each input read at or under it takes its default."""
+        n = len(path)
+        for where, (_scope, inp, local) in self.locations.items():
+            if where[:n] == tuple(path):
                 self.src.line(f"{local} = {self.src.const(inp.default)}")
 
     def item_start(self, path, position):
         scope = self.arrays[tuple(path)]
         k = self.k(scope)
-        self._defaults(scope)
         self.position[k] = position
         if scope.children:   # the index its children name as their parent
             self.src.line(f"h{k} = n{k}")
         self.src.line(f"n{k} += 1")
-        self.src.line(f"if not n{k} & 4095 and monotonic_ns() > at_ns: raise BAIL")   # the time limit, now and then
+        if scope.children:   # the time limit, now and then (as the interpreter, reading is not timed item by item)
+            self.src.line(f"if not n{k} & 1023 and monotonic_ns() > at_ns: raise BAIL")
 
     def after_items(self, path, var):
         scope = self.arrays[tuple(path)]
@@ -280,7 +285,6 @@ def reader(gen, used: set) -> list[str]:
                 src.line(f"n{k} = 0")
                 state += names + [f"o{k}", f"n{k}"]
         hooks.code = SchemaCode(src, v.facts_schema_doc, hooks)
-        hooks._defaults(v.root)
         hooks.code.check(v.facts_schema_doc, "facts", 1)
         missing = [s.qualified for s in v.scopes.values() if s.qualified and s.qualified not in hooks.seen]
         if "" not in hooks.seen or missing:

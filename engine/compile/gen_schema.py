@@ -50,6 +50,11 @@ class Hooks:
 
     def map_start(self, path) -> None: ...
 
+    def reads_under(self, path) -> bool:    # is an input read at or under path?
+        return False
+
+    def absent(self, path) -> None: ...
+
     def map_value(self, path, key, value) -> None: ...
 
     def leaf(self, path, var, kind, checks=(), clean=None, node=None) -> None:
@@ -323,6 +328,9 @@ class SchemaCode(TextChecks):
                 with src.block(f"if {x} is not MISSING:"):
                     self.check(sub, x, depth + 1, seen, path + (k,))
                     src.line("pass")
+                if hooks.reads_under(path + (k,)):   # absent: what is read there takes its default
+                    with src.block("else:"):
+                        hooks.absent(path + (k,))
         entries = hooks.entries(path + ("{}",))
         if entries and props:
             raise Unsupported("a collection of an object's entries where the object also has properties")

@@ -199,13 +199,15 @@ class Generator:
                         parts.append(src.const(part))
                     else:
                         _text, expression, refs, spec = cond.message_fields[part]
-                        parts.append(f"FIELD({self.expression(expression, refs, ctx)}, {spec!r})")
+                        parts.append(self._field(expression, refs, spec, ctx))
                 src.line(f"m = {' + '.join(parts) or repr('')}")
                 if cond.severity == "warning":
                     src.line(f"w = {{'code': {cond.code!r}, 'message': m}}")
-                    path = self._path(scope, "i") if scope.qualified else "()"
-                    src.line(f"h = WHERE({path}, {cond.path!r}, {bool(cond.scope)})")
-                    src.line("if h: w['path'] = h")
+                    if scope.qualified:   # the item's JSON path, as engine.check.schema.json_path writes it
+                        path = self._path_text(scope, "i") + (f" + {('.' + cond.path)!r}" if cond.path else "")
+                        src.line(f"w['path'] = {path}")
+                    elif cond.path:
+                        src.line(f"w['path'] = {cond.path!r}")
                     src.line("warnings.append(w)")
                     return
                 if cond.item is not None:
@@ -228,6 +230,29 @@ class Generator:
         rounded = f"({q} if ({q} := {number}.quantize({src.const(f.rounding.quantum)}, " \
                   f"rounding={f.rounding.mode!r})) else {q}.copy_abs())"
         return f"(None if {value} is None else {rounded})" if t.optional else rounded
+
+    def _field(self, expression, refs, spec, ctx) -> str:
+        """A {field} of a message, as support.field writes it: a parameter's text is known
+        when the rules load; text shown plainly is itself."""
+        tree = expression.tree
+        ref = {r.name: r for r in refs}.get(tree.id) if type(tree).__name__ == "Name" else None
+        if ref is not None and ref.kind == "param":
+            return self.src.const(support.field(self.version.parameters[ref.target].value, spec))
+        code = self.expression(expression, refs, ctx)
+        t = self.type_of(ref) if ref is not None else None
+        if not spec and t is not None and t.kind == "text" and not t.optional:
+            return f"({code} if type({code}) is str else FIELD({code}, ''))"
+        return f"FIELD({code}, {spec!r})"
+
+    def _path_text(self, scope, idx) -> str:
+        """An expression of the JSON path text of item idx of scope (never empty: it is nested)."""
+        parts = []
+        while scope.qualified:
+            k = self.sid[scope.qualified]
+            place = f"'[' + str(q{k}[{idx}]) + ']'" if not scope.entries else f"'.' + str(q{k}[{idx}])"
+            parts.insert(0, f"{'.'.join(scope.path)!r} + {place}")
+            idx, scope = f"p{k}[{idx}]", scope.parent
+        return " + '.' + ".join(parts)
 
     def _path(self, scope, idx) -> str:
         """The JSON path (a tuple) of the item idx of scope."""
@@ -398,6 +423,12 @@ def generate(version) -> dict:
     except (Unsupported, SchemaUnsupported) as exc:
         return {"unsupported": str(exc)}
     run_text = run_text.replace("(STATE,) = state", f"({', '.join(state)},) = state")
+    # the same reader without counting keys: for facts handed over as data (only a text's
+    # keys can have been there twice)
+    uncounted = re.sub(r"^(\s*)nk \+= len\([^\n]*\)$", r"\1pass", gen.src.text(), flags=re.M)
+    uncounted = uncounted.replace("nk += plain(", "plain(").replace("def read(", "def read_uncounted(", 1)
+    gen.src.line("")
+    gen.src.lines += uncounted.rstrip("\n").split("\n")
     gen.src.line("")
     emitter(gen.src, version)
     head = [f"# generated from {version.path} ({version.policy} {version.version}, digest {version.digest})",
@@ -407,5 +438,5 @@ def generate(version) -> dict:
     namespace = _globals(gen.src.constants)
     code = compile(source, f"<generated {version.policy} {version.version}>", "exec")
     exec(code, namespace)
-    return {"source": source, "read": namespace["read"], "run": namespace["run"], "state": state,
-            "result_json": namespace["result_json"]}
+    return {"source": source, "read": namespace["read"], "read_uncounted": namespace["read_uncounted"],
+            "run": namespace["run"], "state": state, "result_json": namespace["result_json"]}

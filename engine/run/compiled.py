@@ -63,7 +63,8 @@ def decide(rules, policy, all_versions, facts, as_of, known_at, version, deadlin
         run = code.get("run")
         if run is None:
             return None
-        state, found, read_day = code["read"](facts, owned, deadline.at_ns)
+        read = code["read"] if keys is not None else code["read_uncounted"]
+        state, found, read_day = read(facts, owned, deadline.at_ns)
         if keys is not None and found != keys:
             return None
         as_of = day or read_day or known_at.date()
