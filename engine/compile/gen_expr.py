@@ -155,6 +155,8 @@ class ExprCode:
             raise Unsupported(f"call {name}")
         if site["kind"] == "table":
             return self._table(site, args)
+        if site["kind"] == "tiers" and self.ctx.statements:
+            return self._tiers(site["tiers"], args[0])
         fn = CALLABLE_KINDS[site["kind"]].bind(site, None)   # tiers: the interpreter's own callable
         return f"{self.gen.src.const(fn, 'RC')}(None, {', '.join(args)})"
 
@@ -229,6 +231,18 @@ class ExprCode:
                 src.line("raise BAIL")
             else:
                 src.line(f"{value} = {self._cell(site, ('default', out), table.default[out])}")
+
+    def _tiers(self, tiers, amount: str) -> str:
+        """Marginal tiers inline: kinds.tiers.marginal's sum, band by band, the same operations."""
+        src = self.gen.src
+        a, total = src.fresh("a"), src.fresh("tv")
+        src.line(f"{a} = {amount}")
+        src.line(f"if type({a}) not in NUMBERS: raise BAIL")   # null, true/false: the interpreter's error
+        src.line(f"{total} = ZERO")
+        for row in tiers.rows:
+            top = a if row.high is None else f"min({a}, {src.const(row.high)})"
+            src.line(f"{total} += max(ZERO, {top} - {src.const(row.low)}) * {src.const(row.rate)}")
+        return total
 
     def _cell(self, site, slot, output) -> str:
         if output.expression is None:
