@@ -49,6 +49,7 @@ class ExprCode:
         self.gen, self.ctx = gen, ctx
         self.refs = {r.name: r for r in refs}
         self.placeholders = placeholders or {}
+        self.consumed: set = set()   # id() of nodes whose value a function only reads (a remembered list need not be copied)
 
     # -- names -----------------------------------------------------------------------------------
     def name(self, node: ast.Name) -> str:
@@ -134,6 +135,8 @@ class ExprCode:
 
     def _Call(self, node):
         name = node.func.id
+        if name in CALLABLES:   # a function reads its list arguments, and never gives one back as it is
+            self.consumed.update(id(a) for a in node.args)
         args = [self.emit(a) for a in node.args]
         if name in CALLABLES:
             if name == "sum" and len(args) == 1 and self._is_list(node.args[0]):
@@ -142,7 +145,7 @@ class ExprCode:
                 return f"{args[0]}[{args[1]}]" if len(args) == 2 else f"{args[0]}.get({args[1]}, {args[2]})"
             if name in MEMO_FUNCTIONS and len(args) == 1 and self._scalar(node.args[0]):
                 memo, fn, a = self.gen.src.const({}, "MEMO"), self.gen.src.const(CALLABLES[name], "F"), args[0]
-                copy = "list" if MEMO_FUNCTIONS[name] == "list" else ""
+                copy = "list" if MEMO_FUNCTIONS[name] == "list" and id(node) not in self.consumed else ""
                 # a value remembered as false (none of these give one) would only be computed again
                 found = f"{memo}.get({a})"
                 return f"({copy}({found} or REMEMBER({memo}, {fn}({a}), {a}, True)))" if copy else \
