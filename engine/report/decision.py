@@ -46,7 +46,8 @@ class Decision:
             self.__dict__.update(raw_trace=raw_trace, raised=raised, reached=reached)
 
     def _replayed(self):
-        raw_trace, raised, reached, self._keep = self._replay()
+        rules, *how = self._replay   # (the rule set, then how it was asked): see RuleSet.replayed
+        raw_trace, raised, reached, self._keep = rules.replayed(*how)
         self.__dict__.update(raw_trace=raw_trace, raised=raised, reached=reached)
 
     @cached_property

@@ -65,7 +65,7 @@ class RuleSet:
         Raises FactsError, UsageError / NoVersionError, EvaluationError. generated=False: by
         the interpreter alone (else by the version's generated code where it can decide)."""
         deadline = Deadline(time_limit)   # seconds (a number or decimal text); None: POLICY_TIME_LIMIT or 10
-        all_versions = list(self.versions(policy))
+        all_versions = self.versions(policy)
         known_at = _parse_known_at(known_at) if known_at is not None else _now()
         as_of = _parse_as_of(as_of) if as_of is not None else None
         parsed = compiled.parse(facts) if generated and isinstance(facts, (str, bytes)) else None
@@ -77,7 +77,7 @@ class RuleSet:
             if fast is not None:
                 used, day, result, warnings = fast
                 return Decision(used, day, known_at, result, None, warnings,
-                                replay=self._replay(policy, facts, day, known_at, used.version, facts_name))
+                                replay=(self, policy, facts, day, known_at, used.version, facts_name))
         data = jsonfacts.parse_json(facts, facts_name) if isinstance(facts, (str, bytes)) else \
             jsonfacts.clean(facts, facts_name)
         if version is not None:
@@ -102,13 +102,12 @@ class RuleSet:
 
     as_of_from = staticmethod(lambda version, values: _as_of_from(version, values))
 
-    def _replay(self, policy, facts, as_of, known_at, version, facts_name):
-        """The interpreter's trace, conditions raised and rows reached for a generated decision."""
-        def replay():
-            d = self.evaluate(policy, facts, as_of=as_of, known_at=known_at, version=version,
-                              facts_name=facts_name, generated=False)
-            return d.raw_trace, d.raised, d.reached, d._keep
-        return replay
+    def replayed(self, policy, facts, as_of, known_at, version, facts_name):
+        """The interpreter's trace, conditions raised and rows reached (and the items the trace
+        reads) for a decision generated code made: Decision asks when one of them is read."""
+        d = self.evaluate(policy, facts, as_of=as_of, known_at=known_at, version=version,
+                          facts_name=facts_name, generated=False)
+        return d.raw_trace, d.raised, d.reached, d._keep
 
     def _default_as_of(self, policy, all_versions, data, known_at, facts_name) -> date:
         """as_of from the facts, by the as_of_default of the newest version known at known_at."""
