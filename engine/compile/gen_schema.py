@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from ..check import fast, schema as schemacheck
 from ..load.jsonfacts import MAX_DEPTH, MAX_DIGITS
-from .gen_text import TextChecks
+from .gen_text import _IGNORED, _TYPES, TextChecks
 from .source import Source
 
-_IGNORED = {"$schema", "$id", "title", "description", "examples", "$defs", "$comment", "default"}
-_TYPES = {"string": "str", "integer": "int", "boolean": "bool", "object": "dict", "array": "list"}
 
 
 
