@@ -15,12 +15,13 @@ from . import compile_cmd
 from . import diff_cmd
 from . import eval_cmd
 from . import render_cmd
+from . import serve_cmd
 from . import test_cmd
 from . import validate_cmd
 from . import versions_cmd
 
 COMMANDS = {"validate": validate_cmd, "versions": versions_cmd, "eval": eval_cmd, "test": test_cmd,
-            "render": render_cmd, "diff": diff_cmd, "compile": compile_cmd}
+            "render": render_cmd, "diff": diff_cmd, "compile": compile_cmd, "serve": serve_cmd}
 
 
 MAX_FACTS_ERRORS = 20   # printed for one decision; a file with thousands says how many

@@ -1,0 +1,126 @@
+"""The decision service through a real server on 127.0.0.1, started and stopped here: the
+contract's paths, bodies and error codes (DESIGN section 7)."""
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+uvicorn = pytest.importorskip("uvicorn")
+
+from engine.run.ruleset import RuleStore   # noqa: E402
+from engine.serve.app import create_app   # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+FEB = json.loads((ROOT / "rules/msa-fee/cases/february-three-accounts.facts.json").read_text())
+KNOWN_AT = "2025-01-01T00:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def server():
+    app = create_app(RuleStore(ROOT / "rules"), max_body=64 * 1024)
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.02)
+    port = srv.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+def call(base, method, path, body=None, content_type="application/json"):
+    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data, method=method,
+                                     headers={"Content-Type": content_type} if data is not None else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_a_decision_is_the_cli_object_plus_its_id(server, rules):
+    status, raw = call(server, "POST", "/v1/decisions/msa-fee",
+                       {"facts": FEB, "version": "2024-06-04", "known_at": KNOWN_AT})
+    assert status == 200
+    body = json.loads(raw)
+    assert len(body.pop("decision_id")) == 32
+    expected = json.loads(rules.evaluate("msa-fee", FEB, version="2024-06-04", known_at=KNOWN_AT)
+                          .to_json(indent=None, trace=False))
+    assert body == expected and body["result"]["fee"] == "5711.23"   # 74,450 x 28 / 365, as the CLI says
+    assert b'"fee": "5711.23"' in raw and "trace" not in body   # Decimals as text, no trace unless asked
+
+
+def test_explain_adds_the_trace(server):
+    status, raw = call(server, "POST", "/v1/decisions/msa-fee",
+                       {"facts": FEB, "version": "2024-06-04", "known_at": KNOWN_AT, "explain": True})
+    assert status == 200 and any(e["name"] == "fee" for e in json.loads(raw)["trace"])
+
+
+@pytest.mark.parametrize("path,body,status,code", [
+    ("/v1/decisions/msa-fe", {"facts": FEB}, 404, "unknown_policy"),
+    ("/v1/decisions/msa-fee", {"facts": FEB, "version": "2024-06-05"}, 404, "unknown_version"),
+    ("/v1/decisions/msa-fee", {"facts": {**FEB, "team": {"vip_level": "seven"}}, "version": "2024-06-04"}, 422,
+     "bad_facts"),
+    ("/v1/decisions/msa-fee", {"facts": FEB, "as_of": "2024-06-30", "known_at": KNOWN_AT}, 422,
+     "no_version_in_effect"),
+    ("/v1/decisions/msa-fee", b'{"facts": {', 400, "bad_request"),
+    ("/v1/decisions/msa-fee", b'{"facts": 1}', 400, "bad_request"),
+    ("/v1/decisions/msa-fee", {"facts": FEB, "extra": 1}, 400, "bad_request"),
+    ("/v1/decisions/msa-fee", b'{"facts": {"a": 1, "a": 2}}', 422, "bad_facts"),
+    ("/v1/decisions/msa-fee", b"[" * 100 + b"]" * 100, 400, "bad_request"),
+    ("/v1/decisions/msa-fee", b"x" * (64 * 1024 + 1), 413, "body_too_large"),
+])
+def test_errors_are_data(server, path, body, status, code):
+    got, raw = call(server, "POST", path, body)
+    assert got == status
+    answer = json.loads(raw)
+    assert answer["error"]["code"] == code and answer["error"]["message"]
+    assert "Traceback" not in raw.decode()
+
+
+def test_bad_facts_name_their_paths(server):
+    _, raw = call(server, "POST", "/v1/decisions/msa-fee",
+                  {"facts": {**FEB, "team": {"vip_level": "seven"}}, "version": "2024-06-04"})
+    errors = json.loads(raw)["error"]["errors"]
+    assert {"path": "team.vip_level", "message": errors[0]["message"]} in errors
+    assert "seven" in errors[0]["message"]
+
+
+def test_wrong_content_type_is_a_bad_request(server):
+    status, raw = call(server, "POST", "/v1/decisions/msa-fee", json.dumps({"facts": FEB}).encode(),
+                       content_type="text/plain")
+    assert status == 400 and json.loads(raw)["error"]["code"] == "bad_request"
+
+
+def test_health_policies_and_status(server, rules):
+    assert call(server, "GET", "/health/live")[0] == 200
+    status, raw = call(server, "GET", "/health/ready")
+    assert status == 200 and json.loads(raw)["digest"].startswith("sha256:")
+    listed = json.loads(call(server, "GET", "/v1/policies")[1])["policies"]
+    assert [p["policy"] for p in listed] == sorted(rules.policies)
+    msa = next(p for p in listed if p["policy"] == "msa-fee")
+    assert [v["version"] for v in msa["versions"]] == ["2024-06-04", "2024-06-11"]
+    assert json.loads(call(server, "GET", "/v1/status")[1])["digest"] == json.loads(
+        call(server, "GET", "/health/ready")[1])["digest"]
+
+
+def test_the_server_keeps_serving_after_bad_requests(server):
+    for body in (b"{", b"[]", b'{"facts": {}}'):
+        call(server, "POST", "/v1/decisions/msa-fee", body)
+    assert call(server, "POST", "/v1/decisions/msa-fee", {"facts": FEB, "version": "2024-06-11",
+                                                          "known_at": KNOWN_AT})[0] == 200
+
+
+def test_openapi_documents_the_paths(server):
+    status, raw = call(server, "GET", "/openapi.json")
+    paths = json.loads(raw)["paths"]
+    assert status == 200 and {"/v1/decisions/{policy}", "/v1/policies", "/v1/status", "/health/live",
+                              "/health/ready"} <= set(paths)
