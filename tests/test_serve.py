@@ -20,8 +20,16 @@ KNOWN_AT = "2025-01-01T00:00:00Z"
 
 
 @pytest.fixture(scope="module")
-def server():
-    app = create_app(RuleStore(ROOT / "rules"), max_body=64 * 1024)
+def decision_log(tmp_path_factory):
+    from engine.serve.decision_log import DecisionLog
+    log = DecisionLog(tmp_path_factory.mktemp("log") / "decisions.jsonl", masks=["/facts/team"])
+    yield log
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def server(decision_log):
+    app = create_app(RuleStore(ROOT / "rules"), max_body=64 * 1024, decision_log=decision_log)
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -124,3 +132,85 @@ def test_openapi_documents_the_paths(server):
     paths = json.loads(raw)["paths"]
     assert status == 200 and {"/v1/decisions/{policy}", "/v1/policies", "/v1/status", "/health/live",
                               "/health/ready"} <= set(paths)
+
+
+# -- the decision log ------------------------------------------------------------------------------------
+
+def _logged(log):
+    return [json.loads(line) for line in Path(log.path).read_text().splitlines()]
+
+
+def test_each_answered_decision_is_logged_with_masks_and_nothing_else(server, decision_log):
+    before = len(_logged(decision_log))
+    status, raw = call(server, "POST", "/v1/decisions/msa-fee", {"facts": FEB, "version": "2024-06-04",
+                                                                 "known_at": KNOWN_AT})
+    call(server, "POST", "/v1/decisions/msa-fee", {"facts": {**FEB, "month": "2025-13"}, "version": "2024-06-04"})
+    call(server, "POST", "/v1/decisions/msa-fe", {"facts": FEB})
+    records = _logged(decision_log)[before:]
+    assert status == 200 and len(records) == 1   # the two refused requests were not answered decisions
+    [record] = records
+    answer = json.loads(raw)
+    assert record["decision_id"] == answer["decision_id"] and record["digest"] == answer["digest"]
+    assert (record["policy"], record["version"]) == ("msa-fee", "2024-06-04")
+    assert "team" not in record["facts"] and record["facts"]["month"] == "2025-02"   # --mask /facts/team
+    assert record["result"] == answer["result"] and record["result"]["fee"] == "5711.23"
+    assert record["timestamp"].endswith("Z")
+
+
+def test_masks_are_json_pointers():
+    from engine.serve.decision_log import masked, parse_pointer
+    record = {"facts": {"team": {"vip_level": 7}, "a/b": 1, "list": [{"x": 1}, {"x": 2}]}, "result": {}}
+    pointers = [parse_pointer(p) for p in ("/facts/team/vip_level", "/facts/a~1b", "/facts/list/1/x", "/facts/none")]
+    assert masked(record, pointers) == {"facts": {"team": {}, "list": [{"x": 1}, {}]}, "result": {}}
+    assert record["facts"]["team"] == {"vip_level": 7}   # the record itself is not changed
+    with pytest.raises(ValueError):
+        parse_pointer("facts/team")
+
+
+def test_the_log_rotates_by_size(tmp_path):
+    from engine.serve.decision_log import DecisionLog
+    log = DecisionLog(tmp_path / "d.jsonl", max_bytes=200, backups=2)
+    for n in range(12):
+        log.write({"decision_id": str(n), "padding": "x" * 40})
+    log.close()
+    kept = [json.loads(line)["decision_id"] for name in ("d.jsonl.2", "d.jsonl.1", "d.jsonl")
+            for line in (tmp_path / name).read_text().splitlines()]
+    assert kept == [str(n) for n in range(12 - len(kept), 12)]   # the newest, in order, none torn
+    assert all((tmp_path / name).stat().st_size <= 200 for name in ("d.jsonl.1", "d.jsonl.2"))
+
+
+def test_kill_9_loses_no_answered_decision(tmp_path):
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    with socket.socket() as probe:   # a free port on 127.0.0.1
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path / "decisions.jsonl"
+    process = subprocess.Popen([sys.executable, "-m", "engine.cli.main", "serve", "--port", str(port),
+                                "--decision-log", str(log)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if call(base, "GET", "/health/ready")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.1)
+        answered = []
+        for _ in range(30):
+            status, raw = call(base, "POST", "/v1/decisions/msa-fee", {"facts": FEB, "version": "2024-06-11",
+                                                                       "known_at": KNOWN_AT})
+            assert status == 200
+            answered.append(json.loads(raw)["decision_id"])
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
+    logged = [json.loads(line)["decision_id"] for line in log.read_text().splitlines()]
+    assert logged == answered

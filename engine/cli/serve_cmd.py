@@ -9,6 +9,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--port", type=int, default=8181, help="the port (default 8181)")
     parser.add_argument("--max-body", type=int, default=10 * 1024 * 1024, metavar="BYTES",
                         help="the largest request body (default 10 MB): larger ones get 413")
+    parser.add_argument("--decision-log", metavar="FILE", help="append one JSON line per answered decision")
+    parser.add_argument("--mask", action="append", default=[], metavar="JSON_POINTER",
+                        help="leave this out of each logged record, e.g. /facts/team (repeatable)")
+    parser.add_argument("--decision-log-fsync", choices=("always", "interval"), default="always",
+                        help="fsync each record before answering (always), or at most once a second (interval)")
+    parser.add_argument("--decision-log-max-bytes", type=int, default=100 * 1024 * 1024, metavar="BYTES",
+                        help="rotate the log past this size (FILE.1 ... FILE.5; default 100 MB)")
 
 
 def run(args) -> int:
@@ -20,7 +27,23 @@ def run(args) -> int:
         raise UsageError("policy serve needs its extra: pip install -e '.[serve]'") from None
     from ..run.ruleset import RuleStore
     from .common import frozen
+    from ..errors import UsageError
+    from ..serve.decision_log import DecisionLog, parse_pointer
+    if args.mask and not args.decision_log:
+        raise UsageError("--mask goes with --decision-log")
+    for pointer in args.mask:
+        try:
+            parse_pointer(pointer)
+        except ValueError as exc:
+            raise UsageError(f"--mask: {exc}") from None
     store = RuleStore(args.rules)   # refused unless every file validates and every case passes
     frozen()
-    uvicorn.run(create_app(store, max_body=args.max_body), host=args.host, port=args.port, log_level="warning")
+    log = DecisionLog(args.decision_log, args.mask, args.decision_log_fsync, args.decision_log_max_bytes) \
+        if args.decision_log else None
+    try:
+        uvicorn.run(create_app(store, max_body=args.max_body, decision_log=log), host=args.host, port=args.port,
+                    log_level="warning")
+    finally:
+        if log is not None:
+            log.close()
     return 0

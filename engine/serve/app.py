@@ -36,7 +36,8 @@ def _problems(exc: PolicyError) -> tuple[str, list]:
     return shown, errors
 
 
-def create_app(store: RuleStore, *, max_body: int = MAX_BODY) -> FastAPI:
+def create_app(store: RuleStore, *, max_body: int = MAX_BODY, decision_log=None) -> FastAPI:
+    """decision_log: an engine.serve.decision_log.DecisionLog, written before each answer."""
     app = FastAPI(title="policy-engine decision service", version="1",
                   description="Decisions by versioned rules (DESIGN section 7).")
     activated = {"at": datetime.now(timezone.utc).replace(microsecond=0)}
@@ -104,6 +105,10 @@ def create_app(store: RuleStore, *, max_body: int = MAX_BODY) -> FastAPI:
         except PolicyError as exc:   # a bad as_of or known_at
             return error(HTTPStatus.BAD_REQUEST, "bad_request", *_problems(exc))
         decision_id = uuid.uuid4().hex
+        if decision_log is not None:   # written and flushed before the answer leaves
+            decision_log.write({"decision_id": decision_id, "timestamp": _timestamp(), "policy": d.policy,
+                                "version": d.version.version, "digest": d.version.digest, "facts": data["facts"],
+                                "result": d.result})
         return Response(f'{{"decision_id": "{decision_id}", {text[1:]}', media_type="application/json")
 
     @app.exception_handler(Exception)
@@ -111,6 +116,11 @@ def create_app(store: RuleStore, *, max_body: int = MAX_BODY) -> FastAPI:
         return error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", f"internal error ({type(exc).__name__}); this is a bug in the engine")
 
     return app
+
+
+def _timestamp() -> str:
+    """Now, UTC, to the microsecond."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _digest(store: RuleStore) -> str:
