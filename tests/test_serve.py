@@ -214,3 +214,99 @@ def test_kill_9_loses_no_answered_decision(tmp_path):
         process.wait(10)
     logged = [json.loads(line)["decision_id"] for line in log.read_text().splitlines()]
     assert logged == answered
+
+
+# -- reloads -------------------------------------------------------------------------------------------
+
+def _start(app):
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.02)
+    return srv, thread, f"http://127.0.0.1:{srv.servers[0].sockets[0].getsockname()[1]}"
+
+
+def _copy_rules(tmp_path):
+    import shutil
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    shutil.copytree(ROOT / "schemas", tmp_path / "schemas")
+    return tmp_path / "rules"
+
+
+def _admin(base, token, path="/v1/admin/reload"):
+    request = urllib.request.Request(base + path, data=b"", method="POST",
+                                     headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_reload_needs_the_token_and_refuses_a_broken_set(tmp_path):
+    rules = _copy_rules(tmp_path)
+    srv, thread, base = _start(create_app(RuleStore(rules), admin_token="s3cret"))
+    try:
+        ask = {"facts": FEB, "version": "2024-06-11", "known_at": KNOWN_AT}
+        assert _admin(base, None)[0] == 401 and _admin(base, "wrong")[0] == 401
+        before = json.loads(call(base, "GET", "/v1/status")[1])["digest"]
+        rule = rules / "msa-fee" / "2024-06-11.yaml"
+        text = rule.read_text()
+        rule.write_text(text.replace("effective_from:", "efective_from:", 1))   # a broken rule file
+        status, answer = _admin(base, "s3cret")
+        assert status == 422 and answer["error"]["code"] == "reload_refused"
+        assert any("2024-06-11.yaml" in e["message"] and "efective_from" in e["message"]
+                   for e in answer["error"]["errors"])
+        assert call(base, "POST", "/v1/decisions/msa-fee", ask)[0] == 200   # the old set still answers
+        assert json.loads(call(base, "GET", "/v1/status")[1])["digest"] == before
+        rule.write_text(text + "\n# a comment: the same rules, another file digest\n")
+        status, answer = _admin(base, "s3cret")
+        assert status == 200 and answer["digest"] != before
+        assert json.loads(call(base, "GET", "/v1/status")[1])["digest"] == answer["digest"]
+        assert json.loads(call(base, "POST", "/v1/decisions/msa-fee", ask)[1])["result"]["fee"] == "4360.00"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+
+
+def test_reload_over_http_is_off_without_a_token(server):
+    assert _admin(server, "anything")[0] == 404
+
+
+def test_sighup_reloads(tmp_path):
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    rules = _copy_rules(tmp_path)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "engine.cli.main", "serve", "--port", str(port),
+                                "--rules", str(rules)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if call(base, "GET", "/health/ready")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.1)
+        before = json.loads(call(base, "GET", "/v1/status")[1])["digest"]
+        rule = rules / "msa-fee" / "2024-06-11.yaml"
+        rule.write_text(rule.read_text() + "\n# reloaded on SIGHUP\n")
+        os.kill(process.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 60
+        while json.loads(call(base, "GET", "/v1/status")[1])["digest"] == before:
+            assert time.monotonic() < deadline, "SIGHUP did not reload"
+            time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -9,6 +9,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--port", type=int, default=8181, help="the port (default 8181)")
     parser.add_argument("--max-body", type=int, default=10 * 1024 * 1024, metavar="BYTES",
                         help="the largest request body (default 10 MB): larger ones get 413")
+    parser.add_argument("--admin-token-file", metavar="FILE",
+                        help="the bearer token of POST /v1/admin/reload (without one, that endpoint is off)")
     parser.add_argument("--decision-log", metavar="FILE", help="append one JSON line per answered decision")
     parser.add_argument("--mask", action="append", default=[], metavar="JSON_POINTER",
                         help="leave this out of each logged record, e.g. /facts/team (repeatable)")
@@ -36,14 +38,40 @@ def run(args) -> int:
             parse_pointer(pointer)
         except ValueError as exc:
             raise UsageError(f"--mask: {exc}") from None
+    token = None
+    if args.admin_token_file:
+        try:
+            token = open(args.admin_token_file, encoding="utf-8").read().strip()
+        except OSError as exc:
+            raise UsageError(f"--admin-token-file: {exc.strerror}: {args.admin_token_file}") from None
+        if not token:
+            raise UsageError(f"--admin-token-file: {args.admin_token_file} is empty")
     store = RuleStore(args.rules)   # refused unless every file validates and every case passes
     frozen()
     log = DecisionLog(args.decision_log, args.mask, args.decision_log_fsync, args.decision_log_max_bytes) \
         if args.decision_log else None
+    app = create_app(store, max_body=args.max_body, decision_log=log, admin_token=token)
+    _on_sighup(app.state.reload)
     try:
-        uvicorn.run(create_app(store, max_body=args.max_body, decision_log=log), host=args.host, port=args.port,
-                    log_level="warning")
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     finally:
         if log is not None:
             log.close()
     return 0
+
+
+def _on_sighup(reload) -> None:
+    """SIGHUP reloads the rules (in a thread: the old set answers until the switch); what is
+    refused goes to stderr."""
+    import signal
+    import sys
+    import threading
+
+    def handler(_signum, _frame):
+        def work():
+            errors = reload()
+            for d in errors:
+                print(f"policy serve: reload refused: {d}", file=sys.stderr)
+        threading.Thread(target=work, daemon=True).start()
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, handler)

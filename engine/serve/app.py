@@ -7,6 +7,9 @@ is data, `{"error": {"code", "message", "errors"}}`, never a stack trace.
 """
 from __future__ import annotations
 
+import asyncio
+import hmac
+import threading
 import uuid
 from http import HTTPStatus
 from datetime import datetime, timezone
@@ -36,11 +39,38 @@ def _problems(exc: PolicyError) -> tuple[str, list]:
     return shown, errors
 
 
-def create_app(store: RuleStore, *, max_body: int = MAX_BODY, decision_log=None) -> FastAPI:
-    """decision_log: an engine.serve.decision_log.DecisionLog, written before each answer."""
+def create_app(store: RuleStore, *, max_body: int = MAX_BODY, decision_log=None, admin_token: str | None = None):
+    """decision_log: an engine.serve.decision_log.DecisionLog, written before each answer;
+    admin_token: the bearer token of POST /v1/admin/reload (None: the endpoint is off)."""
     app = FastAPI(title="policy-engine decision service", version="1",
                   description="Decisions by versioned rules (DESIGN section 7).")
     activated = {"at": datetime.now(timezone.utc).replace(microsecond=0)}
+    reloading = threading.Lock()
+
+    def reload() -> list:
+        """RuleStore.reload, one at a time: [] when the new set is in use, else its errors."""
+        with reloading:
+            errors = store.reload()
+            if not errors:
+                activated["at"] = datetime.now(timezone.utc).replace(microsecond=0)
+            return errors
+
+    app.state.reload = reload   # for SIGHUP (engine.cli.serve_cmd)
+
+    @app.post("/v1/admin/reload")
+    async def admin_reload(request: Request):
+        if admin_token is None:
+            return error(HTTPStatus.NOT_FOUND, "not_found", "reloads over HTTP are off (no --admin-token-file)")
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {admin_token}".encode()):
+            return error(HTTPStatus.UNAUTHORIZED, "unauthorized", "a bearer token is needed: Authorization: Bearer ...")
+        errors = await asyncio.to_thread(reload)   # the old set answers meanwhile
+        if errors:
+            return error(HTTPStatus.UNPROCESSABLE_ENTITY, "reload_refused",
+                         f"the new rule set was refused ({len(errors)} problem(s)); the old one is still in use",
+                         [{"path": d.path or "", "message": f"{d.where}: {d.message}" if d.where else d.message}
+                          for d in errors])
+        return {"status": "reloaded", "digest": _digest(store), "activated_at": fmt_ts(activated["at"])}
 
     @app.get("/health/live")
     def live():
