@@ -310,3 +310,16 @@ def test_sighup_reloads(tmp_path):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_metrics(server):
+    call(server, "POST", "/v1/decisions/msa-fee", {"facts": FEB, "version": "2024-06-04", "known_at": KNOWN_AT})
+    call(server, "POST", "/v1/decisions/nope", {"facts": FEB})
+    status, raw = call(server, "GET", "/metrics")
+    text = raw.decode()
+    assert status == 200
+    assert 'policy_decisions_total{outcome="ok",policy="msa-fee",version="2024-06-04"}' in text
+    assert 'policy_decisions_total{outcome="unknown_policy",policy="_unknown_",version=""}' in text
+    assert 'policy_decision_seconds_bucket{le="10.0",policy="msa-fee"}' in text
+    digest = json.loads(call(server, "GET", "/v1/status")[1])["digest"]
+    assert f'policy_rules_active{{digest="{digest}"}} 1.0' in text

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
+import time
 import threading
 import uuid
 from http import HTTPStatus
@@ -21,6 +23,7 @@ from ..errors import EvaluationError, FactsError, NoVersionError, PolicyError
 from ..load import jsonfacts
 from ..run.ruleset import RuleStore
 from ..run.versions import fmt_ts
+from .metrics import CONTENT_TYPE, Metrics
 
 MAX_BODY = 10 * 1024 * 1024   # bytes a request body may have (--max-body)
 SHOWN = 3                     # problems named in an error's message
@@ -51,11 +54,19 @@ def create_app(store: RuleStore, *, max_body: int = MAX_BODY, decision_log=None,
         """RuleStore.reload, one at a time: [] when the new set is in use, else its errors."""
         with reloading:
             errors = store.reload()
+            metrics.reloads.labels(outcome="refused" if errors else "activated").inc()
             if not errors:
                 activated["at"] = datetime.now(timezone.utc).replace(microsecond=0)
+                metrics.active(_digest(store))
             return errors
 
     app.state.reload = reload   # for SIGHUP (engine.cli.serve_cmd)
+    metrics = Metrics()
+    metrics.active(_digest(store))
+
+    @app.get("/metrics")
+    def prometheus():
+        return Response(metrics.text(), media_type=CONTENT_TYPE)
 
     @app.post("/v1/admin/reload")
     async def admin_reload(request: Request):
@@ -94,6 +105,15 @@ def create_app(store: RuleStore, *, max_body: int = MAX_BODY, decision_log=None,
 
     @app.post("/v1/decisions/{policy}")
     async def decide(policy: str, request: Request):
+        start = time.perf_counter()
+        answer = await _decide(policy, request)
+        known = policy in store.current.policies
+        code = "ok" if answer.status_code == 200 else json.loads(answer.body)["error"]["code"]
+        metrics.decided(policy if known else "_unknown_", answer.headers.get("x-policy-version", "") if known else "",
+                        code, time.perf_counter() - start)
+        return answer
+
+    async def _decide(policy: str, request: Request):
         body = await _body(request, max_body)
         if isinstance(body, Response):
             return body
@@ -139,7 +159,8 @@ def create_app(store: RuleStore, *, max_body: int = MAX_BODY, decision_log=None,
             decision_log.write({"decision_id": decision_id, "timestamp": _timestamp(), "policy": d.policy,
                                 "version": d.version.version, "digest": d.version.digest, "facts": data["facts"],
                                 "result": d.result})
-        return Response(f'{{"decision_id": "{decision_id}", {text[1:]}', media_type="application/json")
+        return Response(f'{{"decision_id": "{decision_id}", {text[1:]}', media_type="application/json",
+                        headers={"x-policy-version": d.version.version})
 
     @app.exception_handler(Exception)
     async def internal(_request, exc):   # a bug: one line for a person, never a trace
