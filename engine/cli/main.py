@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from ..errors import Diagnostic, FactsError, PolicyError
+from . import bundle_cmd
 from . import compile_cmd
 from . import diff_cmd
 from . import eval_cmd
@@ -21,7 +22,8 @@ from . import validate_cmd
 from . import versions_cmd
 
 COMMANDS = {"validate": validate_cmd, "versions": versions_cmd, "eval": eval_cmd, "test": test_cmd,
-            "render": render_cmd, "diff": diff_cmd, "compile": compile_cmd, "serve": serve_cmd}
+            "render": render_cmd, "diff": diff_cmd, "compile": compile_cmd, "serve": serve_cmd,
+            "bundle": bundle_cmd}
 
 
 MAX_FACTS_ERRORS = 20   # printed for one decision; a file with thousands says how many

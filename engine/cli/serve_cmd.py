@@ -9,6 +9,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--port", type=int, default=8181, help="the port (default 8181)")
     parser.add_argument("--max-body", type=int, default=10 * 1024 * 1024, metavar="BYTES",
                         help="the largest request body (default 10 MB): larger ones get 413")
+    parser.add_argument("--bundle", metavar="FILE", help="serve a signed bundle (policy bundle build) instead of --rules")
+    parser.add_argument("--verify-key", metavar="KEY", help="with --bundle: the public key its signature must verify with")
     parser.add_argument("--admin-token-file", metavar="FILE",
                         help="the bearer token of POST /v1/admin/reload (without one, that endpoint is off)")
     parser.add_argument("--decision-log", metavar="FILE", help="append one JSON line per answered decision")
@@ -46,7 +48,15 @@ def run(args) -> int:
             raise UsageError(f"--admin-token-file: {exc.strerror}: {args.admin_token_file}") from None
         if not token:
             raise UsageError(f"--admin-token-file: {args.admin_token_file} is empty")
-    store = RuleStore(args.rules)   # refused unless every file validates and every case passes
+    rules = args.rules
+    if args.bundle or args.verify_key:
+        if not (args.bundle and args.verify_key):
+            raise UsageError("--bundle and --verify-key go together")
+        if args.rules:
+            raise UsageError("--bundle or --rules, not both")
+        from ..serve.bundle import unpack
+        rules = unpack(args.bundle, args.verify_key)   # RuleError naming what differs
+    store = RuleStore(rules)   # refused unless every file validates and every case passes
     frozen()
     log = DecisionLog(args.decision_log, args.mask, args.decision_log_fsync, args.decision_log_max_bytes) \
         if args.decision_log else None

@@ -1,0 +1,128 @@
+"""Signed rule bundles: a rules folder, its schemas and cases in one zip file with a manifest
+of every file's SHA-256 digest (`manifest.json`), signed with Ed25519 (`manifest.sig`, by
+the `cryptography` package). A bundle is used only if its signature verifies with the key
+given and every file is exactly as the manifest says: a tampered, unsigned or wrongly
+signed bundle is refused, naming the file that differs."""
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import zipfile
+from pathlib import Path
+
+from ..errors import Diagnostic, RuleError
+
+FORMAT = "policy-bundle/1"
+MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
+_STAMP = (1980, 1, 1, 0, 0, 0)   # every entry's time: the same folder gives the same bytes
+
+
+def _crypto():
+    try:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+    except ImportError:   # pragma: no cover - the serve extra installs it
+        from ..errors import UsageError
+        raise UsageError("bundles need the cryptography package: pip install -e '.[serve]'") from None
+    return serialization, Ed25519PrivateKey, Ed25519PublicKey, InvalidSignature
+
+
+def keygen(path: str | Path) -> tuple[Path, Path]:
+    """A new key pair: PATH (private, PEM PKCS#8, mode 600) and PATH.pub (public, PEM)."""
+    serialization, private_cls, _public_cls, _bad = _crypto()
+    key = private_cls.generate()
+    private = Path(path)
+    public = private.with_name(private.name + ".pub")
+    private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    private.chmod(0o600)
+    public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                     serialization.PublicFormat.SubjectPublicKeyInfo))
+    return private, public
+
+
+def _files(rules: Path) -> dict[str, Path]:
+    """name in the bundle -> file: the rules folder (cases and charts in it) and the schemas
+    it uses (beside it, or the engine's own)."""
+    from ..run.ruleset import shipped_dir
+    schemas = rules.parent / "schemas" if (rules.parent / "schemas").is_dir() else shipped_dir("schemas")
+    out = {}
+    for base, prefix in ((rules, "rules"), (schemas, "schemas")):
+        for file in sorted(base.rglob("*")):
+            if file.is_file() and "__pycache__" not in file.parts:
+                out[f"{prefix}/{file.relative_to(base).as_posix()}"] = file
+    return out
+
+
+def build(rules: str | Path, out: str | Path, sign_key: str | Path | None = None) -> dict:
+    """Writes the bundle; returns its manifest."""
+    files = _files(Path(rules))
+    manifest = {"format": FORMAT, "files": {name: "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+                                           for name, path in files.items()}}
+    text = json.dumps(manifest, indent=1, sort_keys=True).encode()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(zipfile.ZipInfo(MANIFEST, _STAMP), text)
+        if sign_key is not None:
+            serialization, _private, _public, _bad = _crypto()
+            key = serialization.load_pem_private_key(Path(sign_key).read_bytes(), password=None)
+            z.writestr(zipfile.ZipInfo(SIGNATURE, _STAMP), key.sign(text))
+        for name, path in files.items():
+            z.writestr(zipfile.ZipInfo(name, _STAMP), path.read_bytes())
+    return manifest
+
+
+def verify(bundle: str | Path, public_key: str | Path) -> dict[str, bytes]:
+    """name -> content of every file, once the signature and every digest are right; else
+    RuleError naming what differs."""
+    serialization, _private, public_cls, bad_signature = _crypto()
+    where = str(bundle)
+    try:
+        z = zipfile.ZipFile(bundle)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise RuleError(Diagnostic(where, f"not a bundle: {exc}")) from None
+    with z:
+        names = set(z.namelist())
+        if MANIFEST not in names:
+            raise RuleError(Diagnostic(where, f"not a bundle: no {MANIFEST}"))
+        text = z.read(MANIFEST)
+        if SIGNATURE not in names:
+            raise RuleError(Diagnostic(where, "unsigned: it has no manifest.sig (build it with --sign KEY)"))
+        key = serialization.load_pem_public_key(Path(public_key).read_bytes())
+        if not isinstance(key, public_cls):
+            raise RuleError(Diagnostic(str(public_key), "not an Ed25519 public key"))
+        try:
+            key.verify(z.read(SIGNATURE), text)
+        except bad_signature:
+            raise RuleError(Diagnostic(where, f"{MANIFEST}: the signature does not verify with {public_key} "
+                                              "(signed with another key, or the manifest was changed)")) from None
+        manifest = json.loads(text)
+        listed = manifest.get("files", {})
+        problems = [Diagnostic(where, f"{name}: in the bundle but not in its manifest")
+                    for name in sorted(names - set(listed) - {MANIFEST, SIGNATURE})]
+        contents = {}
+        for name, digest in sorted(listed.items()):
+            if name not in names:
+                problems.append(Diagnostic(where, f"{name}: in the manifest but missing from the bundle"))
+                continue
+            data = z.read(name)
+            if "sha256:" + hashlib.sha256(data).hexdigest() != digest:
+                problems.append(Diagnostic(where, f"{name}: its content differs from the manifest's digest"))
+            contents[name] = data
+        if problems:
+            raise RuleError(problems)
+    return contents
+
+
+def unpack(bundle: str | Path, public_key: str | Path) -> Path:
+    """The verified bundle in a new temporary folder; returns its rules folder (schemas beside it)."""
+    contents = verify(bundle, public_key)
+    root = Path(tempfile.mkdtemp(prefix="policy-bundle-"))
+    for name, data in contents.items():
+        target = (root / name).resolve()
+        if root.resolve() not in target.parents:   # a name with '..' in it: refused
+            raise RuleError(Diagnostic(str(bundle), f"{name}: a path outside the bundle"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return root / "rules"
