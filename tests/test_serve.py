@@ -323,3 +323,28 @@ def test_metrics(server):
     assert 'policy_decision_seconds_bucket{le="10.0",policy="msa-fee"}' in text
     digest = json.loads(call(server, "GET", "/v1/status")[1])["digest"]
     assert f'policy_rules_active{{digest="{digest}"}} 1.0' in text
+
+
+def test_openapi_types_each_policys_body_by_its_facts_schema(server, rules):
+    doc = json.loads(call(server, "GET", "/openapi.json")[1])
+    schemas = doc["components"]["schemas"]
+    for policy in rules.policies:
+        body = doc["paths"][f"/v1/decisions/{policy}"]["post"]["requestBody"]["content"]["application/json"]
+        request = schemas[body["schema"]["$ref"].rsplit("/", 1)[1]]
+        assert request["required"] == ["facts"]
+        assert request["properties"]["version"]["enum"] == [v.version for v in rules.versions(policy)]
+    facts = schemas["msa-fee.facts"]
+    assert {"month", "team", "sub_accounts"} <= set(facts["properties"])
+
+    def refs(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "$ref":
+                    yield value
+                else:
+                    yield from refs(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from refs(value)
+    for ref in refs(doc):   # every reference resolves inside the document
+        assert ref.startswith("#/components/schemas/") and ref.rsplit("/", 1)[1] in schemas, ref

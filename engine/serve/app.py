@@ -24,6 +24,7 @@ from ..load import jsonfacts
 from ..run.ruleset import RuleStore
 from ..run.versions import fmt_ts
 from .metrics import CONTENT_TYPE, Metrics
+from .openapi import document
 
 MAX_BODY = 10 * 1024 * 1024   # bytes a request body may have (--max-body)
 SHOWN = 3                     # problems named in an error's message
@@ -61,6 +62,12 @@ def create_app(store: RuleStore, *, max_body: int = MAX_BODY, decision_log=None,
             return errors
 
     app.state.reload = reload   # for SIGHUP (engine.cli.serve_cmd)
+
+    def openapi():   # each policy's request body typed by its facts schema; rebuilt after a reload
+        if app.openapi_schema is None or app.openapi_schema.get("x-rules") != _digest(store):
+            app.openapi_schema = {**document(app, store.current), "x-rules": _digest(store)}
+        return app.openapi_schema
+    app.openapi = openapi
     metrics = Metrics()
     metrics.active(_digest(store))
 
