@@ -29,16 +29,9 @@ def decision_log(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(decision_log):
-    app = create_app(RuleStore(ROOT / "rules"), max_body=64 * 1024, decision_log=decision_log)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    port = srv.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
+    srv, thread, base = _start(create_app(RuleStore(ROOT / "rules"), max_body=64 * 1024,
+                                          decision_log=decision_log))
+    yield base
     srv.should_exit = True
     thread.join(10)
 
@@ -52,6 +45,41 @@ def call(base, method, path, body=None, content_type="application/json"):
             return answer.status, answer.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
+
+
+def _start(app):
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.02)
+    return srv, thread, f"http://127.0.0.1:{srv.servers[0].sockets[0].getsockname()[1]}"
+
+
+def _spawn(*options):
+    """`policy serve` as a process of its own on a free port: (the process, its base URL), once ready."""
+    import socket
+    import subprocess
+    import sys
+    with socket.socket() as probe:   # a free port on 127.0.0.1
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "engine.cli.main", "serve", "--port", str(port), *options],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if call(base, "GET", "/health/ready")[0] == 200:
+                return process, base
+        except OSError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise AssertionError("the server did not start")
+        time.sleep(0.1)
 
 
 def test_a_decision_is_the_cli_object_plus_its_id(server, rules):
@@ -182,27 +210,9 @@ def test_the_log_rotates_by_size(tmp_path):
 def test_kill_9_loses_no_answered_decision(tmp_path):
     import os
     import signal
-    import socket
-    import subprocess
-    import sys
-    with socket.socket() as probe:   # a free port on 127.0.0.1
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     log = tmp_path / "decisions.jsonl"
-    process = subprocess.Popen([sys.executable, "-m", "engine.cli.main", "serve", "--port", str(port),
-                                "--decision-log", str(log)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process, base = _spawn("--decision-log", str(log))
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if call(base, "GET", "/health/ready")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
         answered = []
         for _ in range(30):
             status, raw = call(base, "POST", "/v1/decisions/msa-fee", {"facts": FEB, "version": "2024-06-11",
@@ -217,17 +227,6 @@ def test_kill_9_loses_no_answered_decision(tmp_path):
 
 
 # -- reloads -------------------------------------------------------------------------------------------
-
-def _start(app):
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    return srv, thread, f"http://127.0.0.1:{srv.servers[0].sockets[0].getsockname()[1]}"
-
 
 def _copy_rules(tmp_path):
     import shutil
@@ -279,26 +278,9 @@ def test_reload_over_http_is_off_without_a_token(server):
 def test_sighup_reloads(tmp_path):
     import os
     import signal
-    import socket
-    import subprocess
-    import sys
     rules = _copy_rules(tmp_path)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "engine.cli.main", "serve", "--port", str(port),
-                                "--rules", str(rules)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    process, base = _spawn("--rules", str(rules))
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if call(base, "GET", "/health/ready")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
         before = json.loads(call(base, "GET", "/v1/status")[1])["digest"]
         rule = rules / "msa-fee" / "2024-06-11.yaml"
         rule.write_text(rule.read_text() + "\n# reloaded on SIGHUP\n")

@@ -24,6 +24,7 @@ from ..run.items import convert
 from ..values import json_scalar
 from .gen_expr import Context, ExprCode, Unsupported
 from .gen_json import emitter
+from .gen_plan import kept_outside, place_checks, stages
 from .gen_reader import reader
 from .gen_schema import Unsupported as SchemaUnsupported
 from .source import Source
@@ -293,85 +294,6 @@ class Generator:
         return "{" + ", ".join(out) + "}"
 
 
-def stages(version) -> list:
-    """(scope, formulas) in an order that computes every formula after what it reads, with
-    as many formulas of one collection as can share one loop over its items."""
-    formulas = {(f.scope, f.name): f for f in version.plan}
-    deps = {key: {k for ref in f.refs for k in ref.keys() if k in formulas and k != key}
-            for key, f in formulas.items()}
-    remaining = list(version.plan)
-    done: set = set()
-    out = []
-
-    def take(scope):
-        stage, keys, grew = [], set(), True
-        while grew:
-            grew = False
-            for f in remaining:
-                key = (f.scope, f.name)
-                if f.scope == scope and key not in keys and deps[key] <= done | keys:
-                    stage.append(f)
-                    keys.add(key)
-                    grew = True
-        return stage, keys
-
-    while remaining:
-        stage, keys = take("")   # the top level first: no loop, and what it computes the loops may read
-        if not stage:
-            stage, keys = take(remaining[0].scope)
-        remaining = [f for f in remaining if (f.scope, f.name) not in keys]
-        done |= keys
-        out.append((version.scopes[stage[0].scope], stage))
-    return out
-
-
-def place_checks(version, planned) -> dict:
-    """stage number -> indexes of the facts conditions checked at the end of its loop: the
-    first loop over the condition's own items after which everything it reads is computed."""
-    out: dict = {}
-    done: set = set()
-    waiting = [i for i, c in enumerate(version.conditions) if c.severity == "facts" and c.when is not None]
-    for n, (scope, formulas) in enumerate(planned):
-        done |= {(f.scope, f.name) for f in formulas}
-        for i in list(waiting):
-            cond = version.conditions[i]
-            if cond.scope == scope.qualified and version.condition_needs[i] <= done \
-                    and not any(r.kind == "child" for r in cond.refs):
-                out.setdefault(n, []).append(i)
-                waiting.remove(i)
-    return out
-
-
-def kept_outside(version, planned) -> set:
-    """(scope, name) of the formulas read anywhere but by a later formula of their own loop:
-    those keep a column; the others are locals of the loop alone."""
-    stage_of = {(f.scope, f.name): n for n, (_scope, fs) in enumerate(planned) for f in fs}
-    kept: set = set()
-
-    def reads(refs, reader_stage=None):
-        for ref in refs:
-            for key in ref.keys():
-                if not (ref.kind == "value" and ref.up == 0 and stage_of.get(key) == reader_stage is not None):
-                    kept.add(key)
-
-    for n, (_scope, fs) in enumerate(planned):
-        for f in fs:
-            reads(f.refs, n)
-    for c in version.conditions:
-        reads(tuple(c.refs) + tuple(c.message_refs) + ((c.item,) if c.item else ()))
-        for _text, _e, refs, _spec in c.message_fields:
-            reads(refs)
-
-    def fields(fs):
-        for f in fs:
-            reads([r for r in (f.ref, f.when) if r is not None])
-            fields(f.fields)
-    fields(version.result)
-    if version.as_of_default is not None:
-        reads(version.as_of_default.refs)
-    return kept
-
-
 def _globals(constants: dict) -> dict:
     g = {"Decimal": Decimal, "ZERO": Decimal(0), "DIGITS": frozenset("0123456789"), "BAIL": support.BAIL, "MISSING": _MISSING, "EMPTY": {}, "NUMBERS": (int, Decimal),
          "plain": support.plain, "str_ok": support.str_ok, "enum_ok": support.enum_ok, "format_ok": format_ok,
@@ -408,6 +330,17 @@ def _dig(obj, path):
     return obj
 
 
+_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def _rule_names(version):
+    """Every rule name the generated source writes as an identifier."""
+    for scope in version.scopes.values():
+        yield from scope.inputs
+        yield from scope.formula_names
+    yield from (f.name for f in version.plan)
+
+
 def generate(version) -> dict:
     """{'source', 'read', 'run', 'state'} of the version's module, or {'unsupported': why}."""
     if version.facts_schema_doc is None or not version.schedule:
@@ -435,8 +368,14 @@ def generate(version) -> dict:
             "# by engine.compile.generate: read(facts) -> state, run(state, at_ns) -> (result, warnings)", ""]
     consts = [f"# {name} = {value!r}" for name, value in gen.src.constants.items()]
     source = "\n".join(head + consts + [""]) + gen.src.text() + "\n" + run_text
+    # Only names go into the source as written (rule names, checked by the rule-file schema as
+    # lower_snake_case, and the generator's own); every value (text, numbers, patterns, keys of
+    # the facts) goes in by repr() or as a named constant. Checked here once more before exec.
+    bad = [name for name in _rule_names(version) if not _NAME.fullmatch(name)]
+    if bad:
+        return {"unsupported": f"names that are not identifiers: {', '.join(map(repr, bad))}"}
     namespace = _globals(gen.src.constants)
     code = compile(source, f"<generated {version.policy} {version.version}>", "exec")
-    exec(code, namespace)
+    exec(code, namespace)   # the module generated above from the checked plan: no text from a request
     return {"source": source, "read": namespace["read"], "read_uncounted": namespace["read_uncounted"],
             "run": namespace["run"], "state": state, "result_json": namespace["result_json"]}
