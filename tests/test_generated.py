@@ -278,3 +278,42 @@ def test_largest_multiple_below_is_exact_at_any_size():
         assert largest(D(-1), D(3), D(1)) == 0
         k = largest(D("1e90"), D(1), D(1))                                            # k = 10^90 - 1, 60 digits kept, down
         assert k == D("9" * 60 + "E+30") and k < D("1e90")
+
+
+class _InterpreterOnly:
+    """A rule set whose decisions are the interpreter's alone, read strictly."""
+
+    def __init__(self, rules):
+        self.rules, self.policies = rules, rules.policies
+
+    def versions(self, policy):
+        return self.rules.versions(policy)
+
+    def evaluate_read(self, *args, **kwargs):
+        return None
+
+    def evaluate(self, policy, facts, **kwargs):
+        return self.rules.evaluate(policy, facts, generated=False, **kwargs)
+
+
+def test_the_services_quick_reader_gives_the_interpreters_answers(rules):
+    """engine.serve.decide reads a request body quickly and decides by generated code, else
+    reads it strictly: the status and the bytes (less the decision id) are the same as by
+    the strict reader and the interpreter, for the cases and their mutations."""
+    from engine.serve.decide import answer
+    slow = _InterpreterOnly(rules)
+    seen = {"ok": 0, "refused": 0}
+    for case, version, line in _generated_lines(rules, 2, 5):
+        envelope = {"version": version, "known_at": case.known_at or KNOWN_AT}
+        if case.as_of:
+            envelope["as_of"] = str(case.as_of)
+        body = b'{"facts": ' + line + b", " + json.dumps(envelope)[1:].encode()
+        got, want = answer(rules, case.policy, body, False), answer(slow, case.policy, body, False)
+        assert got.status == want.status, (case.policy, case.name, line[:300], got.body[:300], want.body[:300])
+        if got.status == 200:
+            assert got.body[49:] == want.body[49:] and got.body[:17] == want.body[:17]   # past the ids
+            seen["ok"] += 1
+        else:
+            assert got.body == want.body
+            seen["refused"] += 1
+    assert seen["ok"] > 100 and seen["refused"] > 100

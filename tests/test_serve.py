@@ -113,6 +113,13 @@ def test_explain_adds_the_trace(server):
     ("/v1/decisions/msa-fee", b'{"facts": {"a": 1, "a": 2}}', 422, "bad_facts"),
     ("/v1/decisions/msa-fee", b"[" * 100 + b"]" * 100, 400, "bad_request"),
     ("/v1/decisions/msa-fee", b"x" * (64 * 1024 + 1), 413, "body_too_large"),
+    ("/v1/decisions/msa-fee", {"facts": FEB, "version": ["2024-06-04"]}, 400, "bad_request"),
+    ("/v1/decisions/msa-fee", {"facts": FEB, "explain": "yes"}, 400, "bad_request"),
+    ("/v1/decisions/msa-fee", {"facts": FEB, "as_of": "2024-02-30"}, 400, "bad_request"),
+    ("/v1/decisions/msa-fee", b'{"facts": {"month": "\xff"}}', 400, "bad_request"),
+    # the envelope's key twice: the quick reader's count finds it, the strict one names it
+    ("/v1/decisions/msa-fee", json.dumps({"facts": FEB, "version": "2024-06-04"})[:-1].encode()
+     + b', "version": "2024-06-11"}', 400, "bad_request"),
 ])
 def test_errors_are_data(server, path, body, status, code):
     got, raw = call(server, "POST", path, body)
@@ -330,3 +337,47 @@ def test_openapi_types_each_policys_body_by_its_facts_schema(server, rules):
                 yield from refs(value)
     for ref in refs(doc):   # every reference resolves inside the document
         assert ref.startswith("#/components/schemas/") and ref.rsplit("/", 1)[1] in schemas, ref
+
+
+# -- batches ---------------------------------------------------------------------------------------------
+
+def _batch(base, query, body: bytes, content_type="application/x-ndjson"):
+    request = urllib.request.Request(f"{base}/v1/batch/msa-fee{query}", data=body, method="POST",
+                                     headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, dict(answer.headers), answer.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def test_a_batch_is_lines_as_the_cli_writes_them(server, decision_log, rules):
+    from engine.run import batch
+    lines = [json.dumps(FEB).encode(), b"{", json.dumps({**FEB, "team": {"vip_level": "seven"}}).encode()]
+    before = len(_logged(decision_log))
+    status, headers, raw = _batch(server, f"?version=2024-06-04&known_at={KNOWN_AT}", b"\n".join(lines) + b"\n")
+    assert status == 200 and headers["content-type"] == "application/x-ndjson"
+    out = raw.decode().splitlines()
+    assert len(out) == 3 and headers["x-failed-lines"] == "2"
+    assert json.loads(out[0])["result"]["fee"] == "5711.23"   # 74,450 x 28 / 365
+    assert json.loads(out[1])["line"] == 2 and json.loads(out[2])["line"] == 3
+    assert "team.vip_level" in out[2]
+    options = {"version": "2024-06-04", "as_of": None, "trace": False,
+               "known_at": __import__("engine.run.ruleset", fromlist=["x"])._parse_known_at(KNOWN_AT)}
+    assert out == [batch.decide_line(rules, "msa-fee", n, line, options)[0] for n, line in enumerate(lines, 1)]
+    [record] = _logged(decision_log)[before:]   # the decided line only, as its own decision
+    assert record["decision_id"] == f"{headers['x-batch-id']}.1" and record["result"]["fee"] == "5711.23"
+    assert "team" not in record["facts"]   # masked as single decisions are
+
+
+@pytest.mark.parametrize("query,body,content_type,status,code", [
+    ("?versions=2024-06-04", b"{}", "application/x-ndjson", 400, "bad_request"),
+    ("?version=2024-06-05", b"{}", "application/x-ndjson", 404, "unknown_version"),
+    ("?trace=maybe", b"{}", "application/x-ndjson", 400, "bad_request"),
+    ("?as_of=2024-13-01", b"{}", "application/x-ndjson", 400, "bad_request"),
+    ("", b"{}", "text/csv", 400, "bad_request"),
+    ("", b"x" * (64 * 1024 + 1), "application/x-ndjson", 413, "body_too_large"),
+])
+def test_batch_errors_are_data(server, query, body, content_type, status, code):
+    got, _headers, raw = _batch(server, query, body, content_type)
+    assert got == status and json.loads(raw)["error"]["code"] == code

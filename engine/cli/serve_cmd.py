@@ -4,9 +4,16 @@ from __future__ import annotations
 HELP = "serve decisions over HTTP (DESIGN section 7): POST /v1/decisions/POLICY, health, policies, status"
 
 
+# No access log (the decision log is the record), no `server` header, and no proxy-headers
+# middleware (the client's address is not used): each costs a few microseconds a request.
+UVICORN = {"log_level": "warning", "access_log": False, "server_header": False, "proxy_headers": False}
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8181, help="the port (default 8181)")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="answer in N processes (default 1) under a supervisor that does the reloads")
     parser.add_argument("--max-body", type=int, default=10 * 1024 * 1024, metavar="BYTES",
                         help="the largest request body (default 10 MB): larger ones get 413")
     parser.add_argument("--bundle", metavar="FILE", help="serve a signed bundle (policy bundle build) instead of --rules")
@@ -23,15 +30,33 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    import os
+    from ..errors import UsageError
+    if args.workers < 1:
+        raise UsageError(f"--workers: expected a number of processes, 1 or more, found {args.workers}")
+    if args.workers > 1 and not hasattr(os, "fork"):
+        raise UsageError("--workers needs a POSIX system (fork); run one process per port instead")
+    metrics_dir = None
+    if args.workers > 1:   # prometheus-client reads this when first imported: the workers' counts are summed
+        import tempfile
+        metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="policy-serve-metrics-")
+    try:
+        return _serve(args, metrics_dir)
+    finally:
+        if metrics_dir:
+            import shutil
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _serve(args, metrics_dir) -> int:
+    from ..errors import UsageError
     try:
         import uvicorn
         from ..serve.app import create_app
     except ImportError:
-        from ..errors import UsageError
         raise UsageError("policy serve needs its extra: pip install -e '.[serve]'") from None
     from ..run.ruleset import RuleStore
     from .common import frozen
-    from ..errors import UsageError
     from ..serve.decision_log import DecisionLog, parse_pointer
     if args.mask and not args.decision_log:
         raise UsageError("--mask goes with --decision-log")
@@ -58,12 +83,29 @@ def run(args) -> int:
         rules = unpack(args.bundle, args.verify_key)   # RuleError naming what differs
     store = RuleStore(rules)   # refused unless every file validates and every case passes
     frozen()
-    log = DecisionLog(args.decision_log, args.mask, args.decision_log_fsync, args.decision_log_max_bytes) \
-        if args.decision_log else None
+    def open_log():
+        if not args.decision_log:
+            return None
+        try:
+            return DecisionLog(args.decision_log, args.mask, args.decision_log_fsync, args.decision_log_max_bytes)
+        except OSError as exc:
+            raise UsageError(f"--decision-log: {exc.strerror}: {args.decision_log}") from None
+    if args.workers > 1:
+        from ..serve.workers import supervise
+        if args.decision_log:
+            open_log().close()   # can it be written? Said now, not by each worker
+        def make_app(supervisor, activated_at):   # in each worker, after the fork: a log file of its own opening
+            return create_app(store, max_body=args.max_body, decision_log=open_log(), admin_token=token,
+                              activated_at=activated_at, supervisor=supervisor)
+        try:
+            return supervise(store, make_app, args.host, args.port, args.workers, UVICORN, metrics_dir)
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    log = open_log()
     app = create_app(store, max_body=args.max_body, decision_log=log, admin_token=token)
     _on_sighup(app.state.reload)
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        uvicorn.run(app, host=args.host, port=args.port, **UVICORN)
     finally:
         if log is not None:
             log.close()
@@ -79,9 +121,9 @@ def _on_sighup(reload) -> None:
 
     def handler(_signum, _frame):
         def work():
-            errors = reload()
-            for d in errors:
-                print(f"policy serve: reload refused: {d}", file=sys.stderr)
+            for problem in reload().get("errors", ()):
+                where = f"{problem['path']}: " if problem["path"] else ""
+                print(f"policy serve: reload refused: {where}{problem['message']}", file=sys.stderr)
         threading.Thread(target=work, daemon=True).start()
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, handler)

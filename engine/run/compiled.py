@@ -6,15 +6,13 @@ interpreter's too, worked out when first read."""
 from __future__ import annotations
 
 import decimal
-import json
 import threading
 
 from . import versions
 from .items import read_top_inputs
-from ..report.decision import _json_default
+from ..report.decision import one_line
 from .evaluate import CONTEXT, Deadline
 from .support import parse_line
-from .versions import fmt_ts
 
 _LOCAL = threading.local()
 
@@ -103,23 +101,7 @@ def line(rules, policy: str, raw: bytes, options: dict, facts_name: str) -> str 
     if fast is None:
         return None
     variant, as_of, result, warnings = fast
-    key = (id(variant), as_of, known_at)
-    head = _HEADS.get(key)
-    if head is None:
-        head = DUMPS({"policy": variant.policy, "version": variant.version, "digest": variant.digest,
-                           "as_of": as_of.isoformat(), "known_at": fmt_ts(known_at)})
-        head = head[:-1] + ', "result": '
-        if len(_HEADS) > 256:
-            _HEADS.clear()
-        _HEADS[key] = head
-    try:
-        body = variant.generated["result_json"](result)
-        tail = DUMPS(warnings)
-    except Exception:
-        return None
-    return f"{head}{body}, \"warnings\": {tail}}}"
+    return one_line(variant, as_of, known_at, result, warnings)
 
 
-_HEADS: dict = {}
 _OPTIONS: dict = {}   # (known_at, as_of) as given -> as read
-DUMPS = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode   # json.dumps, built once

@@ -70,14 +70,12 @@ class RuleSet:
         as_of = _parse_as_of(as_of) if as_of is not None else None
         parsed = compiled.parse(facts) if generated and isinstance(facts, (str, bytes)) else None
         if generated and (isinstance(facts, dict) or parsed is not None):
-            fast = compiled.decide(self, policy, all_versions, facts if parsed is None else parsed[0], as_of, known_at,
-                                   version, deadline, facts_name, owned=parsed is not None,
-                                   keys=None if parsed is None else parsed[1])
+            fast = self._generated(policy, all_versions, facts if parsed is None else parsed[0], as_of, known_at,
+                                   version, deadline, facts_name, parsed is not None,
+                                   None if parsed is None else parsed[1], replay_facts=facts)
             parsed = None   # the interpreter reads the text again, and says what is wrong with it
             if fast is not None:
-                used, day, result, warnings = fast
-                return Decision(used, day, known_at, result, None, warnings,
-                                replay=(self, policy, facts, day, known_at, used.version, facts_name))
+                return fast
         data = jsonfacts.parse_json(facts, facts_name) if isinstance(facts, (str, bytes)) else \
             jsonfacts.clean(facts, facts_name)
         if version is not None:
@@ -99,6 +97,31 @@ class RuleSet:
         except FactsError as exc:   # found while evaluating: name the facts file too
             raise FactsError([Diagnostic(d.where or facts_name, d.message, d.path) for d in exc.diagnostics]) from None
         return Decision(chosen, as_of, known_at, result, trace, warnings, raised, frozenset(reached), keep=items)
+
+    def evaluate_read(self, policy: str, facts: dict, keys: int, *, as_of=None, known_at=None,
+                      version: str | None = None, facts_name: str = "facts", time_limit=None) -> Decision | None:
+        """The decision by generated code alone, of facts read from JSON text by
+        engine.run.support.parse_line, whose text can hold `keys` keys (a key read twice is
+        one key fewer), or None: the caller then reads the text strictly and asks evaluate,
+        which says what is wrong. For a service that reads a body holding the facts."""
+        try:
+            all_versions = self.versions(policy)
+            known_at = _parse_known_at(known_at) if known_at is not None else _now()
+            as_of = _parse_as_of(as_of) if as_of is not None else None
+        except PolicyError:
+            return None
+        return self._generated(policy, all_versions, facts, as_of, known_at, version, Deadline(time_limit),
+                               facts_name, False, keys, replay_facts=facts)
+
+    def _generated(self, policy, all_versions, facts, as_of, known_at, version, deadline, facts_name, owned, keys,
+                   replay_facts) -> Decision | None:
+        fast = compiled.decide(self, policy, all_versions, facts, as_of, known_at, version, deadline, facts_name,
+                               owned=owned, keys=keys)
+        if fast is None:
+            return None
+        used, day, result, warnings = fast
+        return Decision(used, day, known_at, result, None, warnings,
+                        replay=(self, policy, replay_facts, day, known_at, used.version, facts_name))
 
     as_of_from = staticmethod(lambda version, values: _as_of_from(version, values))
 

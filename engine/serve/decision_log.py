@@ -12,6 +12,11 @@ import time
 
 from ..report.decision import _json_default
 
+try:
+    import fcntl
+except ImportError:   # not a Unix: one process writes the log (there are no --workers there)
+    fcntl = None
+
 
 def parse_pointer(text: str) -> tuple[str, ...]:
     """An RFC 6901 JSON pointer ('/facts/team') as its keys. ValueError if it is not one."""
@@ -49,8 +54,12 @@ def _drop(value, keys):
 
 
 class DecisionLog:
-    """Appends records; thread-safe. fsync 'always' (each record) or 'interval' (at most
-    once a second: a crash of the machine, not of the process, may lose that second)."""
+    """Appends records; safe for threads and for processes (the workers of `policy serve
+    --workers N` share one file). Each record is one write() to a file opened for
+    appending, so records never interleave; rotation is done under an flock of FILE.lock,
+    and a process whose file was rotated by another opens the new one before writing.
+    fsync 'always' (each record) or 'interval' (at most once a second: a crash of the
+    machine, not of the process, may lose that second)."""
 
     def __init__(self, path, masks=(), fsync: str = "always", max_bytes: int = 100 * 1024 * 1024,
                  backups: int = 5):
@@ -61,33 +70,57 @@ class DecisionLog:
         self._lock = threading.Lock()
         self._encode = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
         self._synced = 0.0
-        self._file = open(self.path, "ab")
+        self._fd = self._open()
+        self._lockfd = os.open(self.path + ".lock", os.O_WRONLY | os.O_CREAT, 0o644)
+
+    def _open(self) -> int:
+        return os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def write(self, record: dict) -> None:
         line = (self._encode(masked(record, self.masks)) + "\n").encode("utf-8")
         with self._lock:
-            if self._file.tell() + len(line) > self.max_bytes and self._file.tell() > 0:
-                self._rotate()
-            self._file.write(line)
-            self._file.flush()
-            now = time.monotonic()
-            if self.fsync == "always" or now - self._synced >= 1.0:
-                os.fsync(self._file.fileno())
-                self._synced = now
+            if fcntl is not None:
+                fcntl.flock(self._lockfd, fcntl.LOCK_EX)
+            try:
+                self._follow()
+                if os.fstat(self._fd).st_size + len(line) > self.max_bytes and os.fstat(self._fd).st_size > 0:
+                    self._rotate()
+                view = memoryview(line)
+                while view:   # one write() for a regular file; the loop only guards a short one
+                    view = view[os.write(self._fd, view):]
+                now = time.monotonic()
+                if self.fsync == "always" or now - self._synced >= 1.0:
+                    os.fsync(self._fd)
+                    self._synced = now
+            finally:
+                if fcntl is not None:
+                    fcntl.flock(self._lockfd, fcntl.LOCK_UN)
+
+    def _follow(self) -> None:
+        """Open FILE again if another process rotated it away from under this one."""
+        try:
+            current = os.stat(self.path)
+        except FileNotFoundError:
+            current = None
+        mine = os.fstat(self._fd)
+        if current is None or (current.st_ino, current.st_dev) != (mine.st_ino, mine.st_dev):
+            os.close(self._fd)
+            self._fd = self._open()
 
     def _rotate(self) -> None:
-        os.fsync(self._file.fileno())
-        self._file.close()
+        os.fsync(self._fd)
+        os.close(self._fd)
         for n in range(self.backups - 1, 0, -1):
             older = f"{self.path}.{n}"
             if os.path.exists(older):
                 os.replace(older, f"{self.path}.{n + 1}")
         os.replace(self.path, f"{self.path}.1")
-        self._file = open(self.path, "ab")
+        self._fd = self._open()
 
     def close(self) -> None:
         with self._lock:
-            if not self._file.closed:
-                self._file.flush()
-                os.fsync(self._file.fileno())
-                self._file.close()
+            if self._fd >= 0:
+                os.fsync(self._fd)
+                os.close(self._fd)
+                os.close(self._lockfd)
+                self._fd = -1
