@@ -107,3 +107,35 @@ def test_serve_refuses_a_tampered_bundle(keys, signed, tmp_path, capsys):
     bad = _rewrite(signed, tmp_path / "bad.zip", lambda n, d: d + b"\n# changed\n" if n == name else d)
     assert main(["serve", "--bundle", str(bad), "--verify-key", str(keys[0][1])]) == 1   # before any port is bound
     assert f"{name}: its content differs from the manifest's digest" in capsys.readouterr().err
+
+
+def test_a_reload_verifies_the_bundle_put_in_its_place(keys, signed, tmp_path):
+    """RuleStore over a bundle Source: each reload verifies the bundle file as it is then. A
+    tampered one is refused, naming the file, and the old set answers; a newly signed one
+    with a change is activated."""
+    import shutil
+    served = tmp_path / "served.zip"
+    shutil.copy(signed, served)
+    source = bundle.Source(served, keys[0][1])
+    try:
+        store = RuleStore(source)
+        before = store.current
+        name = "rules/msa-fee/2024-06-11.yaml"
+        _rewrite(signed, tmp_path / "bad.zip", lambda n, d: d + b"\n# changed\n" if n == name else d)
+        shutil.copy(tmp_path / "bad.zip", served)
+        [problem] = store.reload()
+        assert problem.message == f"{name}: its content differs from the manifest's digest"
+        assert store.current is before
+        changed = tmp_path / "changed"
+        shutil.copytree(ROOT / "rules", changed / "rules")
+        shutil.copytree(ROOT / "schemas", changed / "schemas")
+        rule = changed / "rules/msa-fee/2024-06-11.yaml"
+        rule.write_text(rule.read_text() + "\n# a comment: the same rules, another digest\n")
+        bundle.build(changed / "rules", served, keys[0][0])
+        assert store.reload() == [] and store.current is not before
+        digests = {v.version: v.digest for v in store.current.versions("msa-fee")}
+        assert digests["2024-06-11"] != {v.version: v.digest for v in before.versions("msa-fee")}["2024-06-11"]
+        assert len(source.folders) == 2   # the first and the new: the tampered one was refused before unpacking
+    finally:
+        source.close()
+    assert not any(f.exists() for f in source.folders)

@@ -51,13 +51,11 @@ def run(args) -> int:
 def _serve(args, metrics_dir) -> int:
     from ..errors import UsageError
     try:
-        import uvicorn
-        from ..serve.app import create_app
+        import uvicorn   # noqa: F401
+        from ..serve import app   # noqa: F401
     except ImportError:
         raise UsageError("policy serve needs its extra: pip install -e '.[serve]'") from None
-    from ..run.ruleset import RuleStore
-    from .common import frozen
-    from ..serve.decision_log import DecisionLog, parse_pointer
+    from ..serve.decision_log import parse_pointer
     if args.mask and not args.decision_log:
         raise UsageError("--mask goes with --decision-log")
     for pointer in args.mask:
@@ -79,8 +77,22 @@ def _serve(args, metrics_dir) -> int:
             raise UsageError("--bundle and --verify-key go together")
         if args.rules:
             raise UsageError("--bundle or --rules, not both")
-        from ..serve.bundle import unpack
-        rules = unpack(args.bundle, args.verify_key)   # RuleError naming what differs
+        from ..serve.bundle import Source
+        rules = Source(args.bundle, args.verify_key)   # verified at each load: RuleError naming what differs
+    try:
+        return _listen(args, rules, token, metrics_dir)
+    finally:
+        if hasattr(rules, "close"):   # a bundle's unpacked folders
+            rules.close()
+
+
+def _listen(args, rules, token, metrics_dir) -> int:
+    import uvicorn
+    from ..errors import UsageError
+    from ..run.ruleset import RuleStore
+    from ..serve.app import create_app
+    from ..serve.decision_log import DecisionLog
+    from .common import frozen
     store = RuleStore(rules)   # refused unless every file validates and every case passes
     frozen()
     def open_log():

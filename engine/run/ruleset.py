@@ -174,8 +174,8 @@ class RuleStore:
         return self._current
 
     def _candidate(self):
-        try:
-            fresh = load_rules(self.path)
+        try:   # path: a folder, or what gives one for each load (a signed bundle, unpacked anew)
+            fresh = load_rules(self.path() if callable(self.path) else self.path)
         except PolicyError as exc:
             return None, list(exc.diagnostics)
         return fresh, (case_failures(fresh) if self.gate_on_cases else [])

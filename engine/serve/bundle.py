@@ -126,3 +126,24 @@ def unpack(bundle: str | Path, public_key: str | Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
     return root / "rules"
+
+
+class Source:
+    """A bundle as RuleStore's source of rules: each load (the first, and each reload)
+    verifies the bundle file as it is then and unpacks it anew, so that a reload picks up a
+    new bundle put in its place, and a bundle that fails verification is refused like a
+    broken rule file. The folders are removed by close()."""
+
+    def __init__(self, bundle, public_key):
+        self.bundle, self.public_key = bundle, public_key
+        self.folders: list[Path] = []
+
+    def __call__(self) -> Path:
+        rules = unpack(self.bundle, self.public_key)
+        self.folders.append(rules.parent)
+        return rules
+
+    def close(self) -> None:
+        import shutil
+        for folder in self.folders:
+            shutil.rmtree(folder, ignore_errors=True)
