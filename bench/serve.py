@@ -28,6 +28,7 @@ QUESTIONS = {
     "institutional-loan-ltv": ("rules/institutional-loan-ltv/cases/faq-worked-example.facts.json", "2024-12-05"),
 }
 KNOWN_AT = "2025-01-01T00:00:00Z"
+BATCH = 100   # lines a batch request
 
 
 def free_port() -> int:
@@ -36,8 +37,8 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def request_bytes(path: str, body: bytes) -> bytes:
-    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+def request_bytes(path: str, body: bytes, kind: str = "application/json") -> bytes:
+    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {kind}\r\n"
             f"Content-Length: {len(body)}\r\n\r\n").encode() + body
 
 
@@ -63,13 +64,13 @@ class Connection:
         return head.split(b"\r\n")[0]
 
 
-def load(port: int, path: str, body: bytes, clients: int, requests: int):
+def load(port: int, path: str, body: bytes, clients: int, requests: int, kind: str = "application/json"):
     """(seconds, latencies, failures) of `requests` POSTs from `clients` concurrent
     keep-alive connections, each with one request outstanding at a time. The load generator
     shares the machine with the server, so it does as little as it can: one thread, one
     selector, the request's bytes built once, an answer read as far as its status and
     Content-Length."""
-    request = request_bytes(path, body)
+    request = request_bytes(path, body, kind)
     latencies: list[float] = []
     failures: list[str] = []
     selector = selectors.DefaultSelector()
@@ -133,6 +134,22 @@ def in_process_rates(policy: str, facts: dict, version: str, seconds: float = 2.
     return statistics.median(r[0] for r in rounds), statistics.median(r[1] for r in rounds)
 
 
+def in_process_batch_rate(policy: str, lines: list[bytes], version: str) -> float:
+    """Batch lines a second in this process, as `policy eval --batch` decides them."""
+    from engine import load_rules
+    from engine.run import batch
+    from engine.run.ruleset import _parse_known_at
+    rules = load_rules()
+    options = {"version": version, "as_of": None, "known_at": _parse_known_at(KNOWN_AT), "trace": False}
+    rates = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for number, line in enumerate(lines, 1):
+            batch.decide_line(rules, policy, number, line, options)
+        rates.append(len(lines) / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
 def pin(pid: int, cpu: int) -> bool:
     """Keep a process on one CPU (Linux), so that the server and the load generator do not
     take turns on both cores; False where it cannot be done."""
@@ -160,7 +177,7 @@ def main() -> int:
     server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     pinned = args.workers == 1 and not args.no_pin and (os.cpu_count() or 1) >= 2 and pin(server.pid, 0) \
         and pin(0, 1)
-    rows = []
+    rows, batches = [], []
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -188,6 +205,18 @@ def main() -> int:
                          float("nan"), p99 * 1000, len(failures), text_rate, dict_rate))
             for failure in sorted(set(failures))[:3]:
                 print(f"{policy}: {failure}", file=sys.stderr)
+            # the same question as batches of BATCH lines a request (POST /v1/batch)
+            lines = [json.dumps(facts).encode()] * BATCH
+            count = max(40, args.requests // 25)
+            where = f"/v1/batch/{policy}?version={version}&known_at={KNOWN_AT}"
+            seconds, _latencies, failures = load(port, where, b"\n".join(lines) + b"\n", args.clients, count,
+                                                 "application/x-ndjson")
+            if pinned:
+                pin(0, 0)
+            batch_rate = in_process_batch_rate(policy, lines, version)
+            if pinned:
+                pin(0, 1)
+            batches.append((policy, count * BATCH / seconds, len(failures), batch_rate))
     finally:
         server.terminate()
         server.wait(10)
@@ -206,11 +235,17 @@ def main() -> int:
                      f"{'' if policy != 'msa-fee' else ('ok' if p99 < 20 else 'MISSED')} | {errors} "
                      f"| {text_rate:,.0f} | {dict_rate:,.0f} "
                      f"| {share:.0%} {'ok' if share >= 0.7 else 'MISSED'} (of the dict rate: {rps / args.workers / dict_rate:.0%}) |")
+    lines += ["", f"Batches of {BATCH} lines a request (`POST /v1/batch/<policy>`), against `policy eval --batch`'s "
+                  "per-line rate in-process:", "",
+              "| policy | lines/s served | errors | in-process lines/s | served / in-process per worker |",
+              "|---|---|---|---|---|"]
+    for policy, rate, errors, batch_rate in batches:
+        lines.append(f"| {policy} | {rate:,.0f} | {errors} | {batch_rate:,.0f} | {rate / args.workers / batch_rate:.0%} |")
     text = "\n".join(lines)
     print(text)
     with open(args.out, "a") as f:
         f.write(text + "\n")
-    return 0 if all(r[4] == 0 for r in rows) else 1
+    return 0 if all(r[4] == 0 for r in rows) and all(b[2] == 0 for b in batches) else 1
 
 
 if __name__ == "__main__":
