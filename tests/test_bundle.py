@@ -137,5 +137,34 @@ def test_a_reload_verifies_the_bundle_put_in_its_place(keys, signed, tmp_path):
         assert digests["2024-06-11"] != {v.version: v.digest for v in before.versions("msa-fee")}["2024-06-11"]
         assert len(source.folders) == 2   # the first and the new: the tampered one was refused before unpacking
     finally:
-        source.close()
-    assert not any(f.exists() for f in source.folders)
+        assert not any(f.exists() for f in source.folders)   # released once loaded: nothing left in /tmp
+
+
+def test_bad_keys_and_stray_files_are_usage_errors(keys, signed, tmp_path, capsys):
+    private, public = keys[0]
+    assert main(["bundle", "verify", str(signed), "--key", str(private)]) == 2
+    assert "not an Ed25519 public key in PEM (this looks like the private one: verify with KEY.pub)" \
+        in capsys.readouterr().err
+    assert main(["bundle", "verify", str(signed), "--key", str(tmp_path / "nope.pub")]) == 2
+    assert "nope.pub: No such file or directory" in capsys.readouterr().err
+    assert main(["bundle", "build", str(ROOT / "rules"), "--out", str(tmp_path / "b.zip"), "--sign", str(public)]) == 2
+    assert "this looks like the public one: sign with KEY, not KEY.pub" in capsys.readouterr().err
+    assert main(["bundle", "keygen", str(tmp_path / "no" / "such" / "key")]) == 2
+    assert "No such file or directory" in capsys.readouterr().err
+    import shutil
+    shutil.copytree(ROOT / "rules", tmp_path / "set" / "rules")
+    shutil.copytree(ROOT / "schemas", tmp_path / "set" / "schemas")
+    (tmp_path / "set" / "rules" / "release.key").write_text("secret")
+    assert main(["bundle", "build", str(tmp_path / "set" / "rules"), "--out", str(tmp_path / "c.zip")]) == 2
+    err = capsys.readouterr().err
+    assert "not packed" in err and "release.key" in err and not (tmp_path / "c.zip").exists()
+
+
+def test_build_and_verify_print_the_rule_sets_digest(keys, signed, tmp_path, capsys):
+    from engine.run.ruleset import load_rules
+    digest = load_rules(ROOT / "rules").digest
+    assert main(["bundle", "build", str(ROOT / "rules"), "--out", str(tmp_path / "d.zip"), "--sign",
+                 str(keys[0][0])]) == 0
+    assert f"rule set {digest}" in capsys.readouterr().out
+    assert main(["bundle", "verify", str(tmp_path / "d.zip"), "--key", str(keys[0][1])]) == 0
+    assert f"rule set {digest}" in capsys.readouterr().out

@@ -257,7 +257,9 @@ def test_reload_needs_the_token_and_refuses_a_broken_set(tmp_path):
     srv, thread, base = _start(create_app(RuleStore(rules), admin_token="s3cret"))
     try:
         ask = {"facts": FEB, "version": "2024-06-11", "known_at": KNOWN_AT}
-        assert _admin(base, None)[0] == 401 and _admin(base, "wrong")[0] == 401
+        (none, missing), (wrong, bad) = _admin(base, None), _admin(base, "wrong")
+        assert none == wrong == 401 and missing["error"]["message"].startswith("no token")
+        assert bad["error"]["message"] == "the bearer token is not the one of --admin-token-file"
         before = json.loads(call(base, "GET", "/v1/status")[1])["digest"]
         rule = rules / "msa-fee" / "2024-06-11.yaml"
         text = rule.read_text()
@@ -381,3 +383,49 @@ def test_a_batch_is_lines_as_the_cli_writes_them(server, decision_log, rules):
 def test_batch_errors_are_data(server, query, body, content_type, status, code):
     got, _headers, raw = _batch(server, query, body, content_type)
     assert got == status and json.loads(raw)["error"]["code"] == code
+
+
+
+# -- what a new user met (a trial of the README) ------------------------------------------------------
+
+def test_other_methods_and_paths_are_errors_in_the_apis_shape(server):
+    request = urllib.request.Request(server + "/v1/decisions/msa-fee", method="GET")
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=10)
+    assert caught.value.code == 405 and caught.value.headers["allow"] == "POST"
+    assert json.loads(caught.value.read())["error"]["code"] == "method_not_allowed"
+    status, raw = call(server, "GET", "/v1/nothing-here")
+    assert status == 404 and json.loads(raw)["error"] == {
+        "code": "not_found", "message": "no such path: /v1/nothing-here (the paths are in /openapi.json)", "errors": []}
+    status, raw = call(server, "GET", "/v1/admin/reload")
+    assert status == 405 and json.loads(raw)["error"]["code"] == "method_not_allowed"
+
+
+def test_messages_speak_of_the_body_not_the_command_line(server):
+    status, raw = call(server, "POST", "/v1/decisions/msa-fee", b'{"facts": {"month": }}')
+    assert status == 400 and json.loads(raw)["error"]["message"].endswith("(line 1, column 21)")
+    status, raw = call(server, "POST", "/v1/decisions/msa-fee", {"facts": FEB, "as_of": "2025-02-30"})
+    assert status == 400 and json.loads(raw)["error"]["message"].startswith("as_of: expected a date")
+    status, raw = call(server, "POST", "/v1/decisions/msa-fee", b'{"facts": {"month": "2025-02", "month": "2025-03"}}')
+    assert status == 422 and json.loads(raw)["error"]["errors"] == [
+        {"path": "month", "message": "key appears twice in one object"}]   # relative to the facts, as the schema's
+    status, raw = call(server, "POST", "/v1/decisions/msa-fee", b"{}", content_type="text/plain")
+    assert json.loads(raw)["error"]["message"] == "expected Content-Type application/json, found text/plain"
+
+
+def test_the_log_record_carries_the_dates_it_was_decided_for(server, decision_log):
+    before = len(_logged(decision_log))
+    call(server, "POST", "/v1/decisions/msa-fee", {"facts": FEB, "version": "2024-06-04", "known_at": KNOWN_AT})
+    [record] = _logged(decision_log)[before:]
+    assert (record["as_of"], record["known_at"]) == ("2025-02-28", KNOWN_AT)   # a February fee: its last day
+
+
+def test_a_port_in_use_is_said_before_anything_starts(capsys):
+    import socket
+    from engine.cli.main import main
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 2
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in capsys.readouterr().err

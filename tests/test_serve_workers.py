@@ -118,7 +118,9 @@ def test_a_broken_reload_is_refused_and_a_good_one_replaces_every_worker(supervi
         errors.flush()
         return "reload refused" in Path(errors.name).read_text()
     _wait(said, "a broken set was not refused on SIGHUP")
-    assert "2024-06-11.yaml" in Path(errors.name).read_text()
+    told = Path(errors.name).read_text()
+    assert "2024-06-11.yaml" in told and "policy serve: answering on http://127.0.0.1:" in told
+    assert "(7 policies, rule set sha256:" in told and "; 2 workers)" in told
     status, answer = _admin(base, "s3cret")   # through a worker, to the supervisor
     assert status == 422 and answer["error"]["code"] == "reload_refused"
     assert _children(process.pid) == workers   # the old workers go on
@@ -132,6 +134,7 @@ def test_a_broken_reload_is_refused_and_a_good_one_replaces_every_worker(supervi
           "the old workers were not replaced")
     for _ in range(10):   # whichever worker answers: the new set
         assert json.loads(call(base, "GET", "/v1/status")[1])["digest"] == answer["digest"]
+    assert f"policy serve: reloaded: rule set {answer['digest']}" in Path(errors.name).read_text()
     metrics = call(base, "GET", "/metrics")[1].decode()
     assert 'policy_reloads_total{outcome="refused"} 2.0' in metrics
     assert 'policy_reloads_total{outcome="activated"} 1.0' in metrics

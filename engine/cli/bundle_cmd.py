@@ -21,6 +21,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from ..errors import UsageError
+    from ..run.ruleset import load_rules
     from ..serve import bundle
     if args.action == "keygen":
         if Path(args.key).exists():
@@ -32,8 +33,17 @@ def run(args) -> int:
         if not Path(args.dir).is_dir():
             raise UsageError(f"{args.dir}: not a folder")
         manifest = bundle.build(args.dir, args.out, args.sign)
-        print(f"wrote {args.out}: {len(manifest['files'])} files" + ("" if args.sign else " (unsigned)"))
+        digest = load_rules(args.dir).digest
+        print(f"wrote {args.out}: {len(manifest['files'])} files" + ("" if args.sign else " (unsigned)")
+              + f"; rule set {digest} (what /v1/status shows once it is served)")
         return 0
     contents = bundle.verify(args.file, args.key)
-    print(f"ok: {args.file}: the signature verifies and {len(contents)} files match the manifest")
+    source = bundle.Source(args.file, args.key)
+    folder = source()
+    try:
+        digest = load_rules(folder).digest
+    finally:
+        source.release(folder)
+    print(f"ok: {args.file}: the signature verifies and {len(contents)} files match the manifest; "
+          f"rule set {digest}")
     return 0

@@ -1,7 +1,7 @@
 """`policy serve`: the decision service (engine.serve), on uvicorn."""
 from __future__ import annotations
 
-HELP = "serve decisions over HTTP (DESIGN section 7): POST /v1/decisions/POLICY, health, policies, status"
+HELP = "serve decisions over HTTP: POST /v1/decisions/POLICY and /v1/batch/POLICY, health, policies, status"
 
 
 # No access log (the decision log is the record), no `server` header, and no proxy-headers
@@ -102,40 +102,63 @@ def _listen(args, rules, token, metrics_dir) -> int:
             return DecisionLog(args.decision_log, args.mask, args.decision_log_fsync, args.decision_log_max_bytes)
         except OSError as exc:
             raise UsageError(f"--decision-log: {exc.strerror}: {args.decision_log}") from None
+    from ..serve.workers import listen, supervise
+    try:
+        sock = listen(args.host, args.port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    where = f"http://{args.host}:{sock.getsockname()[1]}" if ":" not in args.host \
+        else f"http://[{args.host}]:{sock.getsockname()[1]}"
+    workers = f"{args.workers} worker{'s' if args.workers > 1 else ''}"
+    say(f"answering on {where} ({len(store.current.policies)} policies, rule set {store.current.digest}; "
+        f"{workers}). Stop: Ctrl-C or SIGTERM. Reload: SIGHUP{' or POST /v1/admin/reload' if token else ''}.")
     if args.workers > 1:
-        from ..serve.workers import supervise
         if args.decision_log:
             open_log().close()   # can it be written? Said now, not by each worker
+
         def make_app(supervisor, activated_at):   # in each worker, after the fork: a log file of its own opening
             return create_app(store, max_body=args.max_body, decision_log=open_log(), admin_token=token,
                               activated_at=activated_at, supervisor=supervisor)
-        try:
-            return supervise(store, make_app, args.host, args.port, args.workers, UVICORN, metrics_dir)
-        except OSError as exc:
-            raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+        code = supervise(store, make_app, sock, args.workers, UVICORN, metrics_dir, reported)
+        say("stopped")
+        return code
     log = open_log()
-    app = create_app(store, max_body=args.max_body, decision_log=log, admin_token=token)
+    app = create_app(store, max_body=args.max_body, decision_log=log, admin_token=token,
+                     on_stop=lambda: say("stopped"))
+    app.state.reload = reported(app.state.reload)   # SIGHUP and POST /v1/admin/reload both say what happened
     _on_sighup(app.state.reload)
     try:
-        uvicorn.run(app, host=args.host, port=args.port, **UVICORN)
+        uvicorn.Server(uvicorn.Config(app, **UVICORN)).run(sockets=[sock])
     finally:
         if log is not None:
             log.close()
     return 0
 
 
-def _on_sighup(reload) -> None:
-    """SIGHUP reloads the rules (in a thread: the old set answers until the switch); what is
-    refused goes to stderr."""
-    import signal
+def say(text: str) -> None:
     import sys
+    print(f"policy serve: {text}", file=sys.stderr, flush=True)
+
+
+def reported(reload):
+    """reload, saying on stderr what came of it."""
+    def run() -> dict:
+        outcome = reload()
+        for problem in outcome.get("errors", ()):
+            where = f"{problem['path']}: " if problem["path"] else ""
+            say(f"reload refused: {where}{problem['message']}")
+        if "digest" in outcome:
+            say(f"reloaded: rule set {outcome['digest']}")
+        return outcome
+    return run
+
+
+def _on_sighup(reload) -> None:
+    """SIGHUP reloads the rules (in a thread: the old set answers until the switch)."""
+    import signal
     import threading
 
     def handler(_signum, _frame):
-        def work():
-            for problem in reload().get("errors", ()):
-                where = f"{problem['path']}: " if problem["path"] else ""
-                print(f"policy serve: reload refused: {where}{problem['message']}", file=sys.stderr)
-        threading.Thread(target=work, daemon=True).start()
+        threading.Thread(target=reload, daemon=True).start()
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, handler)

@@ -49,6 +49,14 @@ class RuleSet:
     def policies(self):
         return self._policies
 
+    @property
+    def digest(self) -> str:
+        """One digest for the whole set: of its versions' digests (what `policy serve` shows as
+        the active rule set, and `policy bundle build` and `verify` print)."""
+        import hashlib
+        text = "\n".join(v.digest for p in self._policies for v in self._policies[p])
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
     def versions(self, policy: str) -> tuple[Version, ...]:
         if policy not in self._policies:
             raise UsageError(f"unknown policy '{policy}'{did_you_mean(policy, self._policies)} "
@@ -174,11 +182,21 @@ class RuleStore:
         return self._current
 
     def _candidate(self):
-        try:   # path: a folder, or what gives one for each load (a signed bundle, unpacked anew)
-            fresh = load_rules(self.path() if callable(self.path) else self.path)
+        """path: a folder, or a source that gives one for each load (a signed bundle, unpacked
+        anew), and is told when the folder has been loaded and checked (source.release)."""
+        source = self.path
+        try:
+            folder = source() if callable(source) else source
         except PolicyError as exc:
             return None, list(exc.diagnostics)
-        return fresh, (case_failures(fresh) if self.gate_on_cases else [])
+        try:
+            fresh = load_rules(folder)
+            return fresh, (case_failures(fresh) if self.gate_on_cases else [])
+        except PolicyError as exc:
+            return None, list(exc.diagnostics)
+        finally:
+            if callable(getattr(source, "release", None)):
+                source.release(folder)
 
     def reload(self) -> list[Diagnostic]:
         """Load the rules again. [] when the new set is in use; its errors (rule files, or the

@@ -10,12 +10,14 @@ JSON writer: no float anywhere, the same bytes as `policy eval`. Every error is 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import threading
 from http import HTTPStatus
 from datetime import datetime, timezone
 
 from fastapi import FastAPI, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import JSONResponse, Response
 
 from ..run.ruleset import RuleStore
@@ -47,13 +49,20 @@ class Service(FastAPI):
 
 
 def create_app(store: RuleStore, *, max_body: int = MAX_BODY, decision_log=None, admin_token: str | None = None,
-               activated_at: datetime | None = None, supervisor=None):
+               activated_at: datetime | None = None, supervisor=None, on_stop=None):
     """decision_log: an engine.serve.decision_log.DecisionLog, written before each answer;
     admin_token: the bearer token of POST /v1/admin/reload (None: the endpoint is off);
     supervisor: in a worker of `policy serve --workers N`, what asks the supervising process
-    to reload every worker (engine.serve.workers), instead of reloading this one alone."""
-    app = Service(title="policy-engine decision service", version="1",
-                  description="Decisions by versioned rules (DESIGN section 7).")
+    to reload every worker (engine.serve.workers), instead of reloading this one alone;
+    on_stop: called once the server has shut down."""
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        yield
+        if on_stop is not None:
+            on_stop()
+
+    app = Service(title="policy-engine decision service", version="1", lifespan=lifespan,
+                  description="Decisions by versioned rules: single decisions, batches, the rule set in use.")
     activated = {"at": activated_at or now()}
     reloading = threading.Lock()
 
@@ -95,8 +104,11 @@ def create_app(store: RuleStore, *, max_body: int = MAX_BODY, decision_log=None,
         if admin_token is None:
             return error(HTTPStatus.NOT_FOUND, "not_found", "reloads over HTTP are off (no --admin-token-file)")
         given = request.headers.get("authorization", "")
+        if not given:
+            return error(HTTPStatus.UNAUTHORIZED, "unauthorized",
+                         "no token: send Authorization: Bearer <the token of --admin-token-file>")
         if not hmac.compare_digest(given.encode(), f"Bearer {admin_token}".encode()):
-            return error(HTTPStatus.UNAUTHORIZED, "unauthorized", "a bearer token is needed: Authorization: Bearer ...")
+            return error(HTTPStatus.UNAUTHORIZED, "unauthorized", "the bearer token is not the one of --admin-token-file")
         outcome = await asyncio.to_thread(app.state.reload)   # the old set answers meanwhile
         if "errors" in outcome:
             errors = outcome["errors"]
@@ -125,6 +137,18 @@ def create_app(store: RuleStore, *, max_body: int = MAX_BODY, decision_log=None,
             {"version": v.version, "effective_from": v.effective_from.isoformat(), "published": fmt_ts(v.published),
              "title": v.title, "digest": v.digest} for v in rules.versions(p)]} for p in rules.policies]}
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request, exc):   # FastAPI's own 404 and 405, in the API's error shape
+        if exc.status_code == HTTPStatus.NOT_FOUND:
+            code, message = "not_found", f"no such path: {request.url.path} (the paths are in /openapi.json)"
+        elif exc.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
+            code, message = "method_not_allowed", f"{request.method} is not answered on {request.url.path}"
+        else:
+            code, message = "bad_request", str(exc.detail)
+        answer = error(exc.status_code, code, message)
+        answer.headers.update(exc.headers or {})
+        return answer
+
     @app.exception_handler(Exception)
     async def internal(_request, exc):   # a bug: one line for a person, never a trace
         return error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", f"internal error ({type(exc).__name__}); this is a bug in the engine")
@@ -147,7 +171,4 @@ def _digest(store: RuleStore) -> str:
 
 
 def digest_of(rules) -> str:
-    """One digest for a rule set: of its versions' digests."""
-    import hashlib
-    text = "\n".join(v.digest for p in rules.policies for v in rules.versions(p))
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    return rules.digest

@@ -62,7 +62,8 @@ def answer(rules, policy: str, body: bytes, opts: dict, log=None) -> tuple[Answe
         if code == 0 and log is not None:
             decided = json.loads(text, parse_float=Decimal)   # the answer's own exact text
             log({"decision_id": f"{batch_id}.{number}", "timestamp": timestamp(), "policy": decided["policy"],
-                 "version": decided["version"], "digest": decided["digest"],
-                 "facts": jsonfacts.parse_json(line, f"line {number}"), "result": decided["result"]})
+                 "version": decided["version"], "digest": decided["digest"], "as_of": decided["as_of"],
+                 "known_at": decided["known_at"], "facts": jsonfacts.parse_json(line, f"line {number}"),
+                 "result": decided["result"]})
     text = "".join(line + "\n" for line in out)
     return Answer(HTTPStatus.OK, text.encode("utf-8"), "ok"), batch_id, len(out) - failed, failed

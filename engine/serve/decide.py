@@ -40,13 +40,37 @@ def failure(status: int, code: str, message: str, errors=()) -> Answer:
                   .encode("utf-8"), code)
 
 
-def problems(exc: PolicyError) -> tuple[str, list]:
-    """(a message naming the first few problems, every problem as {"path", "message"})."""
-    errors = [{"path": d.path or "", "message": d.message} for d in exc.diagnostics]
+def problems(exc: PolicyError, within: str = "") -> tuple[str, list]:
+    """(a message naming the first few problems, every problem as {"path", "message"}), in
+    the words of the HTTP API: a path relative to `within` (the facts in a body), a JSON
+    syntax error with its line and column, the body's keys rather than the CLI's options."""
+    errors = [{"path": _relative(d.path or "", within), "message": _http(d)} for d in exc.diagnostics]
     shown = "; ".join(f"{e['path']}: {e['message']}" if e["path"] else e["message"] for e in errors[:SHOWN])
     if len(errors) > SHOWN:
         shown += f"; and {len(errors) - SHOWN} more ({len(errors)} problems)"
     return shown, errors
+
+
+_OPTIONS = {"--as-of": "as_of", "--known-at": "known_at", "--version": "version"}
+
+
+def _http(d) -> str:
+    message = d.message
+    for option, key in _OPTIONS.items():
+        if message.startswith(option + ":"):
+            message = key + message[len(option):]
+    where = d.where.rsplit(":", 2) if d.where and d.where.startswith("body:") else None
+    if where and len(where) == 3 and message.startswith("not valid JSON"):
+        message = f"{message} (line {where[1]}, column {where[2]})"
+    return message
+
+
+def _relative(path: str, within: str) -> str:
+    if not within or not path:
+        return path
+    if path == within:
+        return ""
+    return path[len(within) + 1:] if path.startswith(within + ".") else path
 
 
 def answer(rules, policy: str, body: bytes, logged: bool = True) -> Answer:
@@ -86,8 +110,8 @@ def answer(rules, policy: str, body: bytes, logged: bool = True) -> Answer:
         return failure(HTTPStatus.BAD_REQUEST, "bad_request", *problems(exc))
     decision_id = new_id()
     record = {"decision_id": decision_id, "timestamp": timestamp(), "policy": d.policy,
-              "version": d.version.version, "digest": d.version.digest, "facts": data["facts"],
-              "result": d.result} if logged else None
+              "version": d.version.version, "digest": d.version.digest, "as_of": d.as_of, "known_at": d.known_at,
+              "facts": data["facts"], "result": d.result} if logged else None
     return Answer(HTTPStatus.OK, f'{{"decision_id": "{decision_id}", {text[1:]}'.encode("utf-8"), "ok",
                   d.version.version, record)
 
@@ -107,8 +131,8 @@ def _strict(body: bytes):
     try:
         return jsonfacts.parse_json(body, "body")
     except FactsError as exc:
-        if all(_in_facts(d.path) for d in exc.diagnostics):
-            return failure(HTTPStatus.UNPROCESSABLE_ENTITY, "bad_facts", *problems(exc))
+        if all(_in_facts(d.path) for d in exc.diagnostics):   # paths as the schema's errors give them
+            return failure(HTTPStatus.UNPROCESSABLE_ENTITY, "bad_facts", *problems(exc, "facts"))
         return failure(HTTPStatus.BAD_REQUEST, "bad_request", problems(exc)[0])
 
 

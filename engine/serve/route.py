@@ -24,7 +24,7 @@ _NDJSON = (b"content-type", b"application/x-ndjson")
 
 def _target(scope):
     """(the path's prefix, the policy) when this route answers the request, else None."""
-    if scope["type"] != "http" or scope["method"] != "POST":
+    if scope["type"] != "http":
         return None
     path = scope["path"]
     for prefix in (DECISIONS, BATCH):
@@ -47,7 +47,11 @@ class DecisionRoute:
         rules = self.store.current   # one rule set for the whole request, whatever a reload does meanwhile
         headers = []
         try:
-            if prefix == DECISIONS:
+            if scope["method"] != "POST":
+                headers.append((b"allow", b"POST"))
+                result = failure(HTTPStatus.METHOD_NOT_ALLOWED, "method_not_allowed",
+                                 f"{scope['method']} {prefix}<policy>: decisions are asked for with POST")
+            elif prefix == DECISIONS:
                 body = await self._body(scope, receive, ("application/json", ""))
                 result = body if isinstance(body, Answer) else answer(rules, policy, body,
                                                                            self.decision_log is not None)
@@ -64,7 +68,7 @@ class DecisionRoute:
         headers += [kind, (b"content-length", b"%d" % len(result.body))]
         await send({"type": "http.response.start", "status": result.status, "headers": headers})
         await send({"type": "http.response.body", "body": result.body})
-        if prefix == DECISIONS:
+        if prefix == DECISIONS and scope["method"] == "POST":
             known = policy in rules.policies
             self.metrics.decided(policy if known else "_unknown_", result.version, result.outcome,
                                  time.perf_counter() - start)
@@ -92,7 +96,8 @@ class DecisionRoute:
             elif name == b"content-length":
                 declared = value
         if kind not in kinds and not kind.endswith("+json"):
-            return failure(HTTPStatus.BAD_REQUEST, "bad_request", f"the body is {kinds[0]} (its content-type), not {kind}")
+            return failure(HTTPStatus.BAD_REQUEST, "bad_request",
+                           f"expected Content-Type {' or '.join(k for k in kinds if k)}, found {kind}")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
             return self._too_large()
         chunks, size = [], 0

@@ -35,17 +35,27 @@ class Worker:
         self.started = time.monotonic()
 
 
-def supervise(store, make_app, host: str, port: int, count: int, uvicorn_options: dict, metrics_dir: str) -> int:
-    """Run until SIGTERM or SIGINT. make_app(supervisor, activated_at) builds a worker's app."""
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket (bound here, so that a port in use is said before anything starts)."""
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+        listener.listen(2048)
+    except OSError:
+        listener.close()
+        raise
+    listener.set_inheritable(True)
+    return listener
+
+
+def supervise(store, make_app, listener, count: int, uvicorn_options: dict, metrics_dir: str, reported) -> int:
+    """Run until SIGTERM or SIGINT. make_app(supervisor, activated_at) builds a worker's app;
+    reported(reload) wraps a reload so that what came of it is said."""
     from ..run.versions import fmt_ts
     from .app import digest_of, now, problems
     from .metrics import Metrics
     ctx = multiprocessing.get_context("fork")
-    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((host, port))
-    listener.listen(2048)
-    listener.set_inheritable(True)
     metrics = Metrics()   # the supervisor counts reloads; the workers count decisions
     state = {"activated_at": now(), "generation": 0, "stop": False, "reload": False}
     workers: list[Worker] = []
@@ -129,9 +139,7 @@ def supervise(store, make_app, host: str, port: int, count: int, uvicorn_options
         while not state["stop"]:
             if state["reload"]:
                 state["reload"] = False
-                for problem in reload().get("errors", ()):
-                    where = f"{problem['path']}: " if problem["path"] else ""
-                    print(f"policy serve: reload refused: {where}{problem['message']}", file=sys.stderr)
+                reported(reload)()
             ready = wait([w.conn for w in workers] + [w.process.sentinel for w in workers], timeout=0.5)
             for item in ready:
                 worker = next((w for w in workers if item in (w.conn, w.process.sentinel)), None)
@@ -143,7 +151,7 @@ def supervise(store, make_app, host: str, port: int, count: int, uvicorn_options
                     except EOFError:
                         continue   # it is dying: its sentinel says so
                     if message == "reload":
-                        reload(worker.conn.send)
+                        reported(lambda: reload(worker.conn.send))()
                     elif message == "ready":
                         worker.ready = True
                 elif not worker.process.is_alive() and worker in workers:   # died: replace it
