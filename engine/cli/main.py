@@ -15,6 +15,7 @@ from . import bundle_cmd
 from . import compile_cmd
 from . import diff_cmd
 from . import eval_cmd
+from . import impact_cmd
 from . import render_cmd
 from . import serve_cmd
 from . import test_cmd
@@ -23,7 +24,7 @@ from . import versions_cmd
 
 COMMANDS = {"validate": validate_cmd, "versions": versions_cmd, "eval": eval_cmd, "test": test_cmd,
             "render": render_cmd, "diff": diff_cmd, "compile": compile_cmd, "serve": serve_cmd,
-            "bundle": bundle_cmd}
+            "bundle": bundle_cmd, "impact": impact_cmd}
 
 
 MAX_FACTS_ERRORS = 20   # printed for one decision; a file with thousands says how many

@@ -1,6 +1,6 @@
-"""A tiny document model (headings, paragraphs, tables, lists, raw SVG) with two writers,
-Markdown and HTML, so that `policy render` and `policy diff` build a document once and
-print it either way."""
+"""A tiny document model (headings, paragraphs, tables, lists, raw SVG) with three writers,
+plain text, Markdown and HTML, so that `policy render`, `policy diff` and `policy impact`
+build a document once and print it any way."""
 from __future__ import annotations
 
 import html
@@ -112,5 +112,32 @@ def to_html(doc: Doc) -> str:
     return "\n".join(out) + "\n"
 
 
+def to_text(doc: Doc) -> str:
+    """Plain text for a terminal: headings underlined, tables as aligned columns."""
+    out = [doc.title, "=" * len(doc.title), ""]
+    for block in doc.blocks:
+        kind = block[0]
+        if kind == "h":
+            out += [block[2], ("-" if block[1] == 1 else "~") * len(block[2]), ""]
+        elif kind == "p":
+            out += [("⚠ Assumed: " if block[2] else "") + block[1], ""]
+        elif kind == "table":
+            _, head, rows, flags = block
+            rows = [[f"⚠ {row[0]}", *row[1:]] if flag else list(row) for row, flag in zip(rows, flags)]
+            cells = [[str(c).replace("\n", " ") for c in row] for row in [list(head), *rows]]
+            widths = [max(len(row[i]) for row in cells) for i in range(len(head))]
+
+            def line(row):
+                return "  ".join(c.rjust(w) if _is_num(c) else c.ljust(w) for c, w in zip(row, widths)).rstrip()
+            out += [line(cells[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in cells[1:]] + [""]
+        elif kind == "ul":
+            out += [f"- {item}" for item in block[1]] + [""]
+        elif kind == "code":
+            out += ["    " + t for t in block[1].splitlines()] + [""]
+        elif kind == "svg":
+            out += [f"(Chart: {block[2]}; in the HTML report.)", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
 def write(doc: Doc, fmt: str) -> str:
-    return to_html(doc) if fmt == "html" else to_markdown(doc)
+    return to_html(doc) if fmt == "html" else to_text(doc) if fmt == "text" else to_markdown(doc)

@@ -1,0 +1,80 @@
+"""`policy impact POLICY OLD NEW --population FILE.jsonl`: what a revision does to a whole
+population (DESIGN section 6), streaming, in this process or in N."""
+from __future__ import annotations
+
+import sys
+import time
+
+from ..errors import UsageError
+from .common import rules_from
+
+HELP = "what a revision does to a population: every line decided under two versions, totals and moves"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("policy")
+    parser.add_argument("old", metavar="OLD", help="the version in use")
+    parser.add_argument("new", metavar="NEW", help="the revision")
+    parser.add_argument("--population", required=True, metavar="FILE.jsonl",
+                        help="one facts object a line (or - for standard input)")
+    parser.add_argument("--as-of", metavar="DATE", help="the date every decision is for (default: from each line)")
+    parser.add_argument("--known-at", metavar="TS", help="what was published by then counts (default: now)")
+    parser.add_argument("--format", choices=("json", "text", "md", "html"), default="json")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="decide in N local processes; the report is the same bytes")
+
+
+def run(args) -> int:
+    from ..report import impact as report
+    from ..report.document import write
+    from ..run import impact
+    from ..run.ruleset import _now, _parse_as_of, _parse_known_at
+    from ..run.versions import pinned
+    if args.workers < 1:
+        raise UsageError(f"--workers: expected a number of processes, 1 or more, found {args.workers}")
+    rules = rules_from(args, check_schemas=False)
+    versions = list(rules.versions(args.policy))
+    old, new = pinned(args.policy, versions, args.old), pinned(args.policy, versions, args.new)
+    known_at = _parse_known_at(args.known_at) if args.known_at else _now()   # one 'now' for the whole run
+    if args.as_of is not None:
+        _parse_as_of(args.as_of)   # said now, not once a line
+    try:
+        stream = sys.stdin.buffer if args.population == "-" else open(args.population, "rb")
+    except OSError as exc:
+        raise UsageError(f"--population: cannot read {args.population}: {exc.strerror}") from None
+    progress = Progress(args.population) if sys.stderr.isatty() else None
+    with stream:
+        tally = impact.run(rules, args.policy, old.version, new.version, stream, args.as_of, known_at,
+                           args.workers, progress)
+    if progress:
+        progress.done()
+    order = report.order_of(old, new)
+    if args.format == "json":
+        sys.stdout.write(report.to_json(tally, order))
+    else:
+        doc = report.document(tally, order, old, new, with_chart=args.format == "html")
+        sys.stdout.write(write(doc, args.format))
+    return 0
+
+
+class Progress:
+    """Lines done, the rate and the time left, on one line of stderr (a terminal only)."""
+
+    def __init__(self, path: str):
+        import os
+        self.start = time.monotonic()
+        self.size = os.path.getsize(path) if path != "-" and os.path.isfile(path) else None
+        self.path = path
+        self.shown = 0.0
+
+    def __call__(self, done: int, failed: int) -> None:
+        now = time.monotonic()
+        if now - self.shown < 0.2:
+            return
+        self.shown = now
+        rate = done / max(now - self.start, 1e-9)
+        sys.stderr.write(f"\r{done:,} lines, {failed:,} failed, {rate:,.0f} a second")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        sys.stderr.write("\n")
