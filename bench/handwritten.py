@@ -82,6 +82,24 @@ def msa_fee_2024_06_04(facts: dict) -> dict:
             "fee": money(fee), "basis": basis, "sub_accounts": rows}
 
 
+# -- msa-fee 2024-06-11 (the revision: a maintenance fee per account below 100,000) ------
+@sixty_digits
+def msa_fee_2024_06_11(facts: dict) -> dict:
+    month = facts["month"]
+    _year, _mon, days = _month_days(month)
+    team = facts["team"]["vip_level"]
+    total, maintenance, trading = ZERO, ZERO, ZERO
+    for sub in facts["sub_accounts"]:
+        average = sum((dec(d.get("asset_value", 0)) for d in sub["daily"]), ZERO) / days
+        total += average
+        maintenance += Decimal(500) if average < 100000 else ZERO
+        if team >= 7 and team > sub["investor_vip_level"]:
+            trading += sum((dec(d.get("spot_volume", 0)) * SPOT + dec(d.get("futures_volume", 0)) * FUTURES
+                            for d in sub["daily"]), ZERO)
+    return {"total_average_asset_value": money(total), "maintenance_fee": money(maintenance),
+            "trading_fee": money(trading), "fee": money(maintenance + trading)}
+
+
 # -- institutional-loan-ltv 2024-12-05 ---------------------------------------------------
 PM_RATIOS = {"BTC": Decimal("0.95"), "ETH": Decimal("0.95"), "SOL": Decimal("0.90"), "XRP": Decimal("0.85"),
              "USDT": Decimal("0.99"), "USDC": Decimal("0.99")}

@@ -49,6 +49,12 @@ class NoVersionError(UsageError):
     """No version of the policy is in effect for the as_of / known_at given. Exit 2."""
 
 
+class RunError(PolicyError):
+    """A run over many lines could not be completed (a worker process died, the cluster went
+    away): there is no report, rather than a partial one presented as whole."""
+    exit_code = 2
+
+
 class EvaluationError(PolicyError):
     """The rules could not decide for these (valid) facts: a division by zero the rule does
     not guard, a number out of range, an empty list where one value is needed, the time

@@ -84,3 +84,13 @@ def test_ltv(facts):
 @given(pm_facts)
 def test_pm_eligibility(facts):
     agree("portfolio-margin-eligibility", "2024-12-03", facts)
+
+
+@settings(max_examples=120, deadline=None)
+@given(msa_facts())
+def test_msa_fee_revision_fees(facts):
+    """bench/impact.py checks `policy impact`'s totals against these hand-written fees."""
+    from handwritten import msa_fee_2024_06_11
+    engine = to_plain(RULES.evaluate("msa-fee", json.loads(json.dumps(facts)), version="2024-06-11").result)
+    hand = to_plain(msa_fee_2024_06_11(json.loads(json.dumps(facts))))
+    assert {key: engine[key] for key in hand} == hand

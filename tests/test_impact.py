@@ -120,3 +120,38 @@ def test_the_reviewers_page_is_one_self_contained_file(population, capsys):
     code, text, _ = _run(capsys, "--population", str(population), "--format", "text")
     assert code == 0 and "40,586.84" in text
     assert not any(line.startswith(("#", "|")) for line in text.splitlines())   # plain text, not Markdown
+
+
+# -- on a Dask cluster ---------------------------------------------------------------------------------
+
+def test_a_dask_local_cluster_gives_the_same_bytes(population, capsys):
+    pytest.importorskip("distributed")
+    _, whole, _ = _run(capsys, "--population", str(population))
+    code, on_dask, err = _run(capsys, "--population", str(population), "--scheduler", "local", "--workers", "2")
+    assert code == 0 and on_dask == whole, err
+
+
+def test_an_unreachable_scheduler_is_one_line_and_exit_2(population, capsys, monkeypatch):
+    pytest.importorskip("distributed")
+    import socket
+    from engine.run import impact_dask
+    monkeypatch.setattr(impact_dask, "CONNECT_WITHIN", "1s")
+    with socket.socket() as probe:   # a port on 127.0.0.1 where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code, out, err = _run(capsys, "--population", str(population), "--scheduler", f"tcp://127.0.0.1:{port}")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in err
+
+
+def test_a_worker_that_dies_fails_the_run_without_a_report(population, capsys, monkeypatch):
+    """A worker process killed mid-run (here: one that exits as it starts a chunk): the run
+    says so, and no partial report is written."""
+    monkeypatch.setattr(impact, "_worker_partition", _die)
+    code, out, err = _run(capsys, "--population", str(population), "--workers", "2")
+    assert code == 2 and out == "" and "a worker process died, so there is no report" in err
+
+
+def _die(*_args):
+    import os
+    os._exit(9)

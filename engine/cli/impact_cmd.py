@@ -20,8 +20,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--as-of", metavar="DATE", help="the date every decision is for (default: from each line)")
     parser.add_argument("--known-at", metavar="TS", help="what was published by then counts (default: now)")
     parser.add_argument("--format", choices=("json", "text", "md", "html"), default="json")
-    parser.add_argument("--workers", type=int, default=1, metavar="N",
-                        help="decide in N local processes; the report is the same bytes")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="decide in N local processes (with --scheduler local: N Dask workers); the report is "
+                             "the same bytes")
+    parser.add_argument("--scheduler", metavar="local|tcp://HOST:PORT",
+                        help="decide on a Dask cluster: a new LocalCluster here, or an existing one "
+                             "(pip install -e '.[dask]')")
 
 
 def run(args) -> int:
@@ -30,8 +34,10 @@ def run(args) -> int:
     from ..run import impact
     from ..run.ruleset import _now, _parse_as_of, _parse_known_at
     from ..run.versions import pinned
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers: expected a number of processes, 1 or more, found {args.workers}")
+    if args.scheduler and args.scheduler != "local" and args.workers is not None:
+        raise UsageError("--workers goes with --scheduler local (an existing cluster has the workers it has)")
     rules = rules_from(args, check_schemas=False)
     versions = list(rules.versions(args.policy))
     old, new = pinned(args.policy, versions, args.old), pinned(args.policy, versions, args.new)
@@ -44,8 +50,14 @@ def run(args) -> int:
         raise UsageError(f"--population: cannot read {args.population}: {exc.strerror}") from None
     progress = Progress(args.population) if sys.stderr.isatty() else None
     with stream:
-        tally = impact.run(rules, args.policy, old.version, new.version, stream, args.as_of, known_at,
-                           args.workers, progress)
+        if args.scheduler:
+            from ..run import impact_dask
+            import os
+            tally = impact_dask.run(rules, args.policy, old.version, new.version, stream, args.as_of, known_at,
+                                    args.scheduler, args.workers or os.cpu_count() or 1, progress)
+        else:
+            tally = impact.run(rules, args.policy, old.version, new.version, stream, args.as_of, known_at,
+                               args.workers or 1, progress)
     if progress:
         progress.done()
     order = report.order_of(old, new)

@@ -304,10 +304,19 @@ def run(rules, policy: str, old: str, new: str, stream, as_of=None, known_at=Non
         for start, lines in chunks(stream, CHUNK):
             pending.append(pool.submit(_worker_partition, policy, old, new, numbered(start, lines), as_of, known_at))
             while len(pending) >= workers * AHEAD:   # bounded: memory does not grow with the population
-                fold(pending.pop(0).result())
+                fold(_result(pending.pop(0)))
         for future in pending:
-            fold(future.result())
+            fold(_result(future))
     return total
+
+
+def _result(future) -> Tally:
+    from concurrent.futures.process import BrokenProcessPool
+    from ..errors import RunError
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise RunError("a worker process died, so there is no report (was it killed, or out of memory?)") from None
 
 
 def _worker_partition(policy, old, new, lines, as_of, known_at) -> Tally:
