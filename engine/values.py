@@ -87,3 +87,19 @@ def json_scalar(value):
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def with_unit(value, unit: str | None) -> str:
+    """A value as a document shows it beside its unit: a ratio whose unit says so as the
+    percentage people write (0.00002 'ratio of daily spot volume' -> 0.002%), else as
+    `show(value, "readable")`."""
+    if unit and unit.strip().lower().startswith("ratio") and isinstance(value, (Decimal, int)) \
+            and not isinstance(value, bool):
+        return show(Decimal(value).scaleb(2).normalize(), "readable") + "%"
+    return show(value, "readable")
+
+
+def sentence(message: str) -> str:
+    """A condition's message template as a sentence: each {name:format} as ‹name›."""
+    import re
+    return re.sub(r"\{(\w+)(?:![rsa])?(?::[^{}]*)?\}", lambda m: "‹" + m.group(1).replace("_", " ") + "›", message)

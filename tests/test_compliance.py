@@ -16,7 +16,7 @@ OLD, NEW = (RULES.versions("msa-fee")[0], RULES.versions("msa-fee")[1])
 
 def test_render_shows_tiers_formulas_and_flags_assumptions():
     md = to_markdown(render(OLD))
-    assert "| 2,500,000 | 10,000,000 | 0.015 |" in md                        # a tier row as a table row
+    assert "| 2,500,000 | 10,000,000 | 1.5% |" in md   # a tier row; 0.015 'ratio per year' as the announcement writes it
     assert "| asset_value_fee |  | annual_asset_value_fee(total_average_asset_value) * days_in_month / days_per_year |" in md
     assert "| ⚠ days_per_year | 365 | days | assumed: " in md                  # the assumed value, flagged
     assert "## Assumed values (2)" in md
@@ -50,8 +50,8 @@ def test_data_diff_names_what_changed():
         "the balance threshold]")
     # the same rate, no longer stated by the source: the diff shows the assumption
     spot = changes[("parameter", "spot_rate")]
-    assert spot.old.startswith("0.00002 [unit: ratio of daily spot volume; source: Trading Volume Based Fee table")
-    assert spot.new.startswith("0.00002 [unit: ratio of daily spot volume; assumed: the stored copies of the revision")
+    assert spot.old.startswith("0.002% [unit: ratio of daily spot volume; source: Trading Volume Based Fee table")
+    assert spot.new.startswith("0.002% [unit: ratio of daily spot volume; assumed: the stored copies of the revision")
     fee = changes[("formula", "fee")]
     assert (fee.change, fee.old, fee.new) == ("changed", "max(asset_value_fee, trading_volume_fee, minimum_fee)",
                                               "maintenance_fee + trading_fee")
@@ -115,3 +115,20 @@ def test_coverage_lists_what_no_case_reaches(capsys):
     assert "not reached: table row" not in ltv and "not reached: tier row" not in ltv
     # the facts conditions are exercised by tests/bad/ltv-facts, not by cases
     assert "      not reached: condition TRANSFER_SOURCE_NOT_FOUND" in out
+
+
+def test_documents_read_as_a_reviewer_reads_them():
+    """Found reading render and diff in a browser: ratios as percentages, condition messages
+    as sentences, no empty header row, plain text that is not Markdown."""
+    from engine.report.document import to_text
+    md = to_markdown(render(NEW))
+    assert "| ⚠ spot_rate | 0.002% | ratio of daily spot volume |" in md   # "0.002%", as the announcement has it
+    old = to_markdown(render(OLD))
+    assert "monthly average asset value ‹average asset value› is below the required ‹minimum balance›" in old
+    assert "{average_asset_value:,.2f}" not in old
+    html = to_html(render(NEW))
+    assert "<thead><tr><th></th>" not in html   # the version's name-value table has no empty header row
+    assert "- **policy**: msa-fee" in md   # and in Markdown it is a list
+    text = to_text(render(NEW))
+    assert not any(line.startswith(("#", "|")) for line in text.splitlines())
+    assert "policy          msa-fee" in text

@@ -16,7 +16,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("old", metavar="OLD", help="the earlier version id")
     parser.add_argument("new", metavar="NEW", help="the later version id")
     parser.add_argument("--format", choices=("text", "md", "html"), default="text",
-                        help="text and md are Markdown; html adds the chart")
+                        help="plain text, Markdown, or HTML with the chart")
 
 
 def run(args) -> int:
@@ -24,5 +24,5 @@ def run(args) -> int:
     versions = list(rules.versions(args.policy))
     old, new = pinned(args.policy, versions, args.old), pinned(args.policy, versions, args.new)
     doc = diff_document(rules, args.policy, old, new, with_chart=args.format == "html")
-    sys.stdout.write(write(doc, "html" if args.format == "html" else "md"))
+    sys.stdout.write(write(doc, args.format))
     return 0

@@ -37,8 +37,18 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("policy-engine")
+    except PackageNotFoundError:   # run from a checkout that was never installed
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="policy", description="Rules-as-data policy engine.")
+    parser.add_argument("--version", action="version", version=f"policy {_version()}",
+                        help="print the engine's version and exit")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--rules", metavar="DIR", help="rules folder (default: the shipped rules, or $POLICY_RULES)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

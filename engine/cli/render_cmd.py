@@ -1,4 +1,4 @@
-"""`policy render POLICY [--version V] [--format md|html]`: a version as a document."""
+"""`policy render POLICY [--version V] [--format text|md|html]`: a version as a document."""
 from __future__ import annotations
 
 import sys
@@ -8,13 +8,13 @@ from ..report.render import render
 from ..run.versions import pinned
 from .common import rules_from
 
-HELP = "a policy version as a document for reviewers (Markdown or HTML)"
+HELP = "a policy version as a document for reviewers (plain text, Markdown or HTML)"
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("policy")
     parser.add_argument("--version", metavar="V", help="a version id (default: the latest)")
-    parser.add_argument("--format", choices=("md", "html"), default="md")
+    parser.add_argument("--format", choices=("text", "md", "html"), default="md")
 
 
 def run(args) -> int:

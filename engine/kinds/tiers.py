@@ -145,14 +145,17 @@ def render(doc, t: Tiers) -> None:
     from ..values import show
     render_head(doc, f"Tiers {t.name}", t)
     doc.p(f"Marginal: each band of the amount at its own rate, summed. Called as {t.name}(amount).")
+    from ..values import with_unit
     doc.table(["from", "to (not included)", "rate"],
               [[show(r.low, "readable"), show(r.high, "readable") if r.high is not None else "and above",
-                show(r.rate, "readable")] for r in t.rows])
+                with_unit(r.rate, t.unit)] for r in t.rows])
 
 
 def diff_entries(t: Tiers) -> dict:
     from ..values import show
-    text = "; ".join(f"[{show(r.low)}, {show(r.high) if r.high is not None else '∞'}) {show(r.rate)}" for r in t.rows)
+    from ..values import with_unit
+    text = "; ".join(f"[{show(r.low)}, {show(r.high) if r.high is not None else '∞'}) {with_unit(r.rate, t.unit)}"
+                     for r in t.rows)
     notes = diff_text(t)
     return {t.name: text + (f" [{notes}]" if notes else "")}
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..run.cases import load_cases
 from .decision import to_plain
 from .explain import num
+from ..values import sentence, with_unit
 from .document import Doc
 from ..errors import Diagnostic, PolicyError
 from ..compile.model import Version
@@ -36,7 +37,8 @@ def _with_meta(text: str, **meta) -> str:
 
 
 def _params(v: Version) -> dict:
-    return {p.name: _with_meta(num(p.value) if not isinstance(p.value, (list, tuple)) else ", ".join(p.value),
+    return {p.name: _with_meta(with_unit(p.value, p.unit) if not isinstance(p.value, (list, tuple))
+                               else ", ".join(p.value),
                                unit=p.unit, source=p.source, assumed=p.assumed)
             for p in v.parameters.values()}
 
@@ -56,7 +58,7 @@ def _conditions(v: Version) -> dict:
         key = (f"{c.scope}: " if c.scope else "") + c.code
         n = sum(1 for k in out if k == key or k.startswith(key + " #"))
         out[key if not n else f"{key} #{n + 1}"] = _with_meta(
-            f"when {c.when.text if c.when else ''} ({c.severity}): {c.message}", **dict(c.meta))
+            f"when {c.when.text if c.when else ''} ({c.severity}): {sentence(c.message)}", **dict(c.meta))
     return out
 
 

@@ -4,7 +4,10 @@ build a document once and print it any way."""
 from __future__ import annotations
 
 import html
+import textwrap
 from dataclasses import dataclass, field
+
+WRAP = 60   # characters a plain-text table cell takes before it wraps
 
 
 @dataclass
@@ -43,6 +46,10 @@ def to_markdown(doc: Doc) -> str:
             out += ["#" * (block[1] + 1) + " " + block[2], ""]
         elif kind == "p":
             out += [("**Assumed:** " if block[2] else "") + block[1], ""]
+        elif kind == "table" and not any(block[1]):   # no header: name-value rows as a list
+            _, head, rows, flags = block
+            out += [("- ⚠ " if flag else "- ") + f"**{_md_cell(row[0])}**: " + " · ".join(_md_cell(c) for c in row[1:])
+                    for row, flag in zip(rows, flags)] + [""]
         elif kind == "table":
             _, head, rows, flags = block
             out.append("| " + " | ".join(_md_cell(h) for h in head) + " |")
@@ -95,7 +102,9 @@ def to_html(doc: Doc) -> str:
                 out.append(f"<p>{e(block[1])}</p>")
         elif kind == "table":
             _, head, rows, flags = block
-            out.append("<table><thead><tr>" + "".join(f"<th>{e(str(h))}</th>" for h in head) + "</tr></thead><tbody>")
+            header = "<thead><tr>" + "".join(f"<th>{e(str(h))}</th>" for h in head) + "</tr></thead>" if any(head) \
+                else ""   # no empty header row
+            out.append(f"<table>{header}<tbody>")
             for row, flag in zip(rows, flags):
                 row = [f"⚠ {row[0]}", *row[1:]] if flag else row   # marked in words too, not by colour alone
                 cells = "".join(f'<td class="num">{e(str(c))}</td>' if _is_num(c) else f"<td>{e(str(c))}</td>"
@@ -124,12 +133,21 @@ def to_text(doc: Doc) -> str:
         elif kind == "table":
             _, head, rows, flags = block
             rows = [[f"⚠ {row[0]}", *row[1:]] if flag else list(row) for row, flag in zip(rows, flags)]
-            cells = [[str(c).replace("\n", " ") for c in row] for row in [list(head), *rows]]
-            widths = [max(len(row[i]) for row in cells) for i in range(len(head))]
+            header = [list(head)] if any(head) else []   # no empty header row
+            cells = [[str(c).replace("\n", " ") for c in row] for row in header + rows]
+            widths = [min(WRAP, max(len(row[i]) for row in cells)) for i in range(len(head))]
 
-            def line(row):
-                return "  ".join(c.rjust(w) if _is_num(c) else c.ljust(w) for c, w in zip(row, widths)).rstrip()
-            out += [line(cells[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in cells[1:]] + [""]
+            def lines(row):   # a row, its long cells wrapped onto lines of their own
+                parts = [textwrap.wrap(c, w, break_long_words=False, break_on_hyphens=False) or [""]
+                         for c, w in zip(row, widths)]
+                return ["  ".join((p[n] if n < len(p) else "").rjust(w) if _is_num(c) else
+                                  (p[n] if n < len(p) else "").ljust(w) for c, p, w in zip(row, parts, widths)).rstrip()
+                        for n in range(max(len(p) for p in parts))]
+            if header:
+                out += lines(cells[0]) + ["  ".join("-" * w for w in widths)]
+            for row in cells[len(header):]:
+                out += lines(row)
+            out.append("")
         elif kind == "ul":
             out += [f"- {item}" for item in block[1]] + [""]
         elif kind == "code":

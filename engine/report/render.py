@@ -1,7 +1,7 @@
 """`policy render`: a version as a document a reviewer reads beside its source."""
 from __future__ import annotations
 
-from ..values import show
+from ..values import sentence, show, with_unit
 from .document import Doc
 from ..compile.model import Formula, Version
 from ..kinds import SECTIONS
@@ -18,8 +18,8 @@ def meta_text(meta, skip=()) -> str:
     return "; ".join(f"{k}: {v}" if k != "description" else v for k, v in meta if k not in skip)
 
 
-def _value(v) -> str:
-    return "(none)" if isinstance(v, (list, tuple)) and not v else show(v, "readable")
+def _value(v, unit=None) -> str:
+    return "(none)" if isinstance(v, (list, tuple)) and not v else with_unit(v, unit)
 
 
 def render(v: Version) -> Doc:
@@ -46,7 +46,8 @@ def render(v: Version) -> Doc:
         doc.h(1, "Parameters")
         rows, flags = [], []
         for p in v.parameters.values():
-            rows.append([p.name, _value(p.value), p.unit or "", p.assumed and f"assumed: {p.assumed}" or p.source or ""])
+            rows.append([p.name, _value(p.value, p.unit), p.unit or "",
+                         p.assumed and f"assumed: {p.assumed}" or p.source or ""])
             flags.append(bool(p.assumed))
         doc.table(["name", "value", "unit", "source"], rows, flags)
     for section, kind in SECTIONS.items():   # tiers, then decision tables: each as its construct shows it
@@ -92,7 +93,7 @@ def render(v: Version) -> Doc:
     if v.conditions:
         doc.h(1, "Conditions")
         doc.table(["code", "severity", "per item of", "raised when", "message", "notes"],
-                  [[c.code, c.severity, c.scope, c.when.text if c.when else "", c.message, meta_text(c.meta)]
+                  [[c.code, c.severity, c.scope, c.when.text if c.when else "", sentence(c.message), meta_text(c.meta)]
                    for c in v.conditions], [bool(dict(c.meta).get("assumed")) for c in v.conditions])
 
     doc.h(1, "Result")
