@@ -155,3 +155,16 @@ def test_a_worker_that_dies_fails_the_run_without_a_report(population, capsys, m
 def _die(*_args):
     import os
     os._exit(9)
+
+
+def test_the_progress_line_says_lines_rate_and_time_left(tmp_path, capsys):
+    from engine.cli.common import Progress
+    path = tmp_path / "lines.jsonl"
+    path.write_bytes(b"{}\n" * 1000)
+    with open(path, "rb") as stream:
+        shown = Progress(stream)
+        stream.read(750)   # 750 of 3,000 bytes read: a quarter
+        shown.shown = shown.start = shown.clock() - 30   # 30 s in, and not throttled
+        shown(250, 3)
+    line = capsys.readouterr().err
+    assert "250 lines, 3 failed, 8 a second, 25% read, about 1 min 30 s left" in line

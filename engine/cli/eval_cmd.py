@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UsageError
-from .common import rules_from
+from .common import progress, rules_from
 
 HELP = "evaluate one decision from a facts file ('-' reads standard input), or a batch of JSON lines"
 
@@ -53,11 +53,6 @@ def run(args) -> int:
     return 0
 
 
-def _progress(done: int, failed: int) -> None:
-    sys.stderr.write(f"\r{done:,} lines, {failed:,} failed")
-    sys.stderr.flush()
-
-
 def run_batch(rules, args) -> int:
     """Streaming, in order (engine.run.batch); exit 2 when any line was bad input, 4 when
     every failure was the rules failing on valid facts, 0 when every line was decided."""
@@ -72,10 +67,10 @@ def run_batch(rules, args) -> int:
         stream = sys.stdin.buffer if args.batch == "-" else open(args.batch, "rb")
     except OSError as exc:
         raise UsageError(f"--batch: cannot read {args.batch}: {exc.strerror}") from None
-    progress = _progress if sys.stderr.isatty() else None
+    shown = progress(stream)   # on a terminal: lines done, the rate, the time left
     options = {"as_of": args.as_of, "known_at": known_at, "version": args.version, "trace": args.trace}
     with stream:
-        failed, worst = batch.run(rules, args.policy, stream, sys.stdout.write, options, args.workers, progress)
-    if progress:
-        sys.stderr.write("\n")
+        failed, worst = batch.run(rules, args.policy, stream, sys.stdout.write, options, args.workers, shown)
+    if shown:
+        shown.done()
     return 0 if not failed else (4 if worst == 4 else 2)

@@ -3,10 +3,9 @@ population (DESIGN section 6), streaming, in this process or in N."""
 from __future__ import annotations
 
 import sys
-import time
 
 from ..errors import UsageError
-from .common import rules_from
+from .common import progress as progress_of, rules_from
 
 HELP = "what a revision does to a population: every line decided under two versions, totals and moves"
 
@@ -48,7 +47,7 @@ def run(args) -> int:
         stream = sys.stdin.buffer if args.population == "-" else open(args.population, "rb")
     except OSError as exc:
         raise UsageError(f"--population: cannot read {args.population}: {exc.strerror}") from None
-    progress = Progress(args.population) if sys.stderr.isatty() else None
+    progress = progress_of(stream)   # on a terminal: lines done, the rate, the time left
     with stream:
         if args.scheduler:
             from ..run import impact_dask
@@ -67,26 +66,3 @@ def run(args) -> int:
         doc = report.document(tally, order, old, new, with_chart=args.format == "html")
         sys.stdout.write(write(doc, args.format))
     return 0
-
-
-class Progress:
-    """Lines done, the rate and the time left, on one line of stderr (a terminal only)."""
-
-    def __init__(self, path: str):
-        import os
-        self.start = time.monotonic()
-        self.size = os.path.getsize(path) if path != "-" and os.path.isfile(path) else None
-        self.path = path
-        self.shown = 0.0
-
-    def __call__(self, done: int, failed: int) -> None:
-        now = time.monotonic()
-        if now - self.shown < 0.2:
-            return
-        self.shown = now
-        rate = done / max(now - self.start, 1e-9)
-        sys.stderr.write(f"\r{done:,} lines, {failed:,} failed, {rate:,.0f} a second")
-        sys.stderr.flush()
-
-    def done(self) -> None:
-        sys.stderr.write("\n")

@@ -32,6 +32,8 @@ class Chart:
     x_from: Decimal
     x_to: Decimal
     points: int
+    x_unit: str | None = None
+    y_unit: str | None = None
 
 
 def chart_files(rules: RuleSet, policy: str) -> list[Path]:
@@ -94,7 +96,7 @@ def load_chart(rules: RuleSet, policy: str, path: Path, validator=None) -> Chart
     if problems:
         raise RuleError(problems)
     spec = Chart(path, d.get("title"), facts, d["facts_file"], d["scale"], d["x_axis"], d["y_axis"], lo, hi,
-                 int(d.get("points", 41)))
+                 int(d.get("points", 41)), d.get("x_unit"), d.get("y_unit"))
     problems = _ends(rules, policy, spec, src)   # the facts at both ends of the range, against every version
     if problems:
         raise RuleError(problems)
@@ -198,22 +200,49 @@ def _scaled(facts, path: str, factor: Decimal):
     return out
 
 
+REFINE_DEPTH = 12   # halvings of a sampled interval where the line is not straight (a step)
+STRAIGHT = 400      # a middle within 1/400 of the chart's height of the straight line is on it
+
+
 def series(rules: RuleSet, policy: str, versions: list[str], spec: Chart) -> dict:
-    """version -> [(x, y)] over the chart's points. A point the rules cannot decide is a
+    """version -> [(x, y)] over the chart's points, with more points where a line between two
+    samples would not be straight: an interval whose middle is off the straight line is
+    halved, up to REFINE_DEPTH times, so a jump is drawn as a step (near-vertical) where it
+    is, not as a slope across the whole interval. A point the rules cannot decide is a
     RuleError naming the chart file and the point."""
     x0 = Decimal(str(rules.evaluate(policy, spec.facts, version=versions[-1]).result[spec.x_axis]))
-    out = {v: [] for v in versions}
-    for i in range(spec.points):
-        target = spec.x_from + (spec.x_to - spec.x_from) * i / (spec.points - 1)
+
+    def point(v, target):
         facts = _scaled(spec.facts, spec.scale, target / x0 if x0 else Decimal(0))
-        for v in versions:
-            try:
-                r = rules.evaluate(policy, facts, version=v).result
-                out[v].append((Decimal(str(r[spec.x_axis])), Decimal(str(r[spec.y_axis]))))
-            except (PolicyError, ArithmeticError) as exc:
-                shown = exc.diagnostics[0] if isinstance(exc, PolicyError) else exc
-                raise RuleError(Diagnostic(_display(spec.path), f"the point {spec.x_axis} = {target} under {v} "
-                                                                f"cannot be drawn: {shown}")) from None
+        try:
+            r = rules.evaluate(policy, facts, version=v).result
+            return Decimal(str(r[spec.x_axis])), Decimal(str(r[spec.y_axis]))
+        except (PolicyError, ArithmeticError) as exc:
+            shown = exc.diagnostics[0] if isinstance(exc, PolicyError) else exc
+            raise RuleError(Diagnostic(_display(spec.path), f"the point {spec.x_axis} = {target} under {v} "
+                                                            f"cannot be drawn: {shown}")) from None
+
+    targets = [spec.x_from + (spec.x_to - spec.x_from) * i / (spec.points - 1) for i in range(spec.points)]
+    out = {}
+    for v in versions:
+        sampled = [(t, point(v, t)) for t in targets]
+        ys = [p[1] for _, p in sampled]
+        tolerance = (max(ys) - min(ys)) / STRAIGHT or Decimal("0.01")
+
+        def refined(a, b, depth):
+            (ta, pa), (tb, pb) = a, b
+            if depth == 0:
+                return []
+            tm = (ta + tb) / 2
+            pm = point(v, tm)
+            if abs(pm[1] - (pa[1] + pb[1]) / 2) <= tolerance:
+                return []
+            m = (tm, pm)
+            return refined(a, m, depth - 1) + [m] + refined(m, b, depth - 1)
+        points = [sampled[0]]
+        for a, b in zip(sampled, sampled[1:]):
+            points += refined(a, b, REFINE_DEPTH) + [b]
+        out[v] = [p for _, p in points]
     return out
 
 
@@ -221,7 +250,12 @@ def chart(rules: RuleSet, policy: str, versions: list[str], path: Path):
     """(svg, caption): the chart file's y against x, one line per version."""
     spec = load_chart(rules, policy, path)
     caption = (spec.title or f"{spec.y_axis} against {spec.x_axis}") + f" ({spec.facts_file}, {spec.scale} scaled)"
-    return line_chart(series(rules, policy, versions, spec), spec.x_axis, spec.y_axis), caption
+    return line_chart(series(rules, policy, versions, spec), _axis(spec.x_axis, spec.x_unit),
+                      _axis(spec.y_axis, spec.y_unit)), caption
+
+
+def _axis(name: str, unit: str | None) -> str:
+    return f"{name.replace('_', ' ')} ({unit})" if unit else name.replace("_", " ")
 
 
 __all__ = ["Chart", "chart", "chart_files", "load_chart", "load_charts", "series"]
