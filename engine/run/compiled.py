@@ -61,12 +61,15 @@ def decide(rules, policy, all_versions, facts, as_of, known_at, version, deadlin
         run = code.get("run")
         if run is None:
             return None
+        stray = rules.as_of_warning(chosen, facts, as_of, facts_name) if as_of is not None else None
         read = code["read"] if keys is not None else code["read_uncounted"]
         state, found, read_day = read(facts, owned, deadline.at_ns)
         if keys is not None and found != keys:
             return None
         as_of = day or read_day or known_at.date()
         result, warnings = run(state, deadline.at_ns)
+        if stray is not None:
+            warnings = [*warnings, stray]
     except Exception:   # whatever it is, the interpreter says it
         return None
     finally:

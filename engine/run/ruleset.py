@@ -86,6 +86,7 @@ class RuleSet:
                 return fast
         data = jsonfacts.parse_json(facts, facts_name) if isinstance(facts, (str, bytes)) else \
             jsonfacts.clean(facts, facts_name)
+        given_as_of = as_of is not None
         if version is not None:
             chosen = versions.pinned(policy, all_versions, version)
         else:
@@ -99,11 +100,16 @@ class RuleSet:
         deadline.check("", "reading the facts")
         if as_of is None:
             as_of = _as_of_from(chosen, root.values) or known_at.date()
+        selected = chosen
         chosen = chosen.for_dates(as_of, known_at)   # the shared values in effect for this decision
         try:
             result, trace, warnings, raised, reached = run(chosen, root, items, warnings, deadline)
         except FactsError as exc:   # found while evaluating: name the facts file too
             raise FactsError([Diagnostic(d.where or facts_name, d.message, d.path) for d in exc.diagnostics]) from None
+        if given_as_of:
+            stray = self.as_of_warning(selected, data, as_of, facts_name)
+            if stray is not None:
+                warnings = [*warnings, stray]
         return Decision(chosen, as_of, known_at, result, trace, warnings, raised, frozenset(reached), keep=items)
 
     def evaluate_read(self, policy: str, facts: dict, keys: int, *, as_of=None, known_at=None,
@@ -132,6 +138,27 @@ class RuleSet:
                         replay=(self, policy, replay_facts, day, known_at, used.version, facts_name))
 
     as_of_from = staticmethod(lambda version, values: _as_of_from(version, values))
+
+    @staticmethod
+    def as_of_warning(version: Version, facts, as_of: date, facts_name: str) -> dict | None:
+        """The warning for an as_of given that is not the date the facts are for (by the
+        version's as_of_default: February 2025 facts decided as of 2024-07-15), or None."""
+        if version.as_of_default is None:
+            return None
+        refs = [r for r in version.as_of_default.refs if r.kind == "value"]
+        try:
+            values = facts_items.read_top_inputs(version, facts, facts_name, [r.target for r in refs])
+            implied = _as_of_from(version, values)
+        except PolicyError:   # the facts' own errors are said by the decision itself
+            return None
+        if implied is None or implied == as_of:
+            return None
+        inputs = version.root.inputs
+        shown = ", ".join(f"{schemacheck.json_path(inputs[r.target].path)} {values[r.target]}" for r in refs)
+        return {"code": "AS_OF_NOT_THE_FACTS_DATE",
+                "message": f"as_of {as_of.isoformat()} is not the date these facts are for ({implied.isoformat()}, "
+                           f"from {shown}): the rules in effect on {as_of.isoformat()} were used",
+                "path": schemacheck.json_path(inputs[refs[0].target].path) if refs else ""}
 
     def replayed(self, policy, facts, as_of, known_at, version, facts_name):
         """The interpreter's trace, conditions raised and rows reached (and the items the trace
