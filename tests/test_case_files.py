@@ -138,9 +138,9 @@ def test_policy_test_one_case_while_another_is_broken(capsys, tmp_path):
 @pytest.mark.parametrize("written, problem", [
     ('fee: 500', None),                                             # unquoted: by value, 500 is 500.00
     ('fee: 500.000', None),
-    ('fee: 501', "result.fee: expected 501 (compared by value), found '500.00'"),
+    ('fee: 501', "result.fee: expected 501 (compared by value), found \"500.00\""),
     ('fee: "500.00"', None),                                        # quoted: as text, decimals included
-    ('fee: "500"', "result.fee: expected '500', found '500.00'"),
+    ('fee: "500"', "result.fee: expected \"500\", found \"500.00\""),
 ])
 def test_a_number_unquoted_compares_by_value_quoted_as_text(capsys, tmp_path, written, problem):
     shutil.copytree(ROOT / "rules", tmp_path / "rules")
@@ -190,7 +190,7 @@ def test_a_case_may_expect_a_map_where_the_result_is_one(capsys, tmp_path, expec
     if problem is None:
         assert code == 0 and out.startswith("PASS")
     elif problem == "FAIL":
-        assert code == 1 and "result.rates.ETH: expected '2', found '1'" in out
+        assert code == 1 and "result.rates.ETH: expected \"2\", found \"1\"" in out
     else:
         assert code == 1 and problem in err
 

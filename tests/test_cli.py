@@ -141,7 +141,7 @@ def test_policy_test_reports_a_failing_case(capsys, tmp_path):
     case.write_text(case.read_text().replace('fee: "500.00"\n', 'fee: "499.99"\n', 1))
     code, out, _ = run(capsys, "test", "--rules", str(tmp_path / "rules"))
     assert code == 1
-    assert "result.fee: expected '499.99', found '500.00'" in out
+    assert "result.fee: expected \"499.99\", found \"500.00\"" in out
     assert out.splitlines()[-1] == f"cases: {CASE_RUNS - 1} passed, 1 failed"
 
 
@@ -207,5 +207,5 @@ def test_validate_cases_is_the_reload_gate(capsys, tmp_path):
     assert code == 1
     case = tmp_path / "rules" / "msa-fee" / "cases" / "february-three-accounts.yaml"
     assert (f"{case}: case 'february-three-accounts' under version 2024-06-11: "
-            "result.fee: expected '4360.00', found '4560.00'") in err.splitlines()
+            "result.fee: expected \"4360.00\", found \"4560.00\"") in err.splitlines()
     assert run(capsys, "validate", "--rules", str(tmp_path / "rules"))[0] == 0   # without --cases: the files are valid

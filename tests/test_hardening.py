@@ -65,7 +65,7 @@ def test_a_broken_reload_keeps_the_old_rules_serving(tmp_path):
     errors = store.reload()
     assert errors and all("case '" in str(e) and "under version 2024-06-11" in str(e) for e in errors)
     assert any("february-three-accounts.yaml: case 'february-three-accounts' under version 2024-06-11: "
-               "result.fee: expected '4360.00', found '4560.00'" in str(e) for e in errors)
+               "result.fee: expected \"4360.00\", found \"4560.00\"" in str(e) for e in errors)
     assert store.evaluate("msa-fee", case.facts, version="2024-06-11").result["fee"] == before   # old rules
     # a change that validates and keeps every case passing goes live
     digest = lambda: next(v.digest for v in store.current.versions("msa-fee") if v.version == "2024-06-11")  # noqa: E731

@@ -157,7 +157,7 @@ def _load_case(rules: RuleSet, policy: str, path: Path, validator, checked: bool
 def _compare(expected, actual, where: str, problems: list):
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
-            problems.append(f"{where}: expected an object, found {actual!r}")
+            problems.append(f"{where}: expected an object, found {show(actual, 'found')}")
             return
         for key, value in expected.items():
             if key not in actual:
@@ -166,7 +166,7 @@ def _compare(expected, actual, where: str, problems: list):
                 _compare(value, actual[key], f"{where}.{key}", problems)
     elif isinstance(expected, list):
         if not isinstance(actual, list) or len(actual) != len(expected):
-            problems.append(f"{where}: expected {len(expected)} items, found {actual!r}")
+            problems.append(f"{where}: expected {len(expected)} items, found {show(actual, 'found')}")
             return
         for i, (e, a) in enumerate(zip(expected, actual)):
             _compare(e, a, f"{where}[{i}]", problems)
@@ -176,13 +176,14 @@ def _compare(expected, actual, where: str, problems: list):
     elif _number(expected) and (_number(actual) or _numeric_text(actual)):
         # unquoted, a number is compared by value (2.5005 is 2.50050000); quoted, as text
         if Decimal(expected) != Decimal(str(actual)):
-            problems.append(f"{where}: expected {format(Decimal(expected), 'f')} (compared by value), found {actual!r}")
+            problems.append(f"{where}: expected {format(Decimal(expected), 'f')} (compared by value), "
+                            f"found {show(actual, 'found')}")
     else:
         want = format(expected, "f") if isinstance(expected, Decimal) else expected
         if isinstance(want, int) and not isinstance(want, bool) and isinstance(actual, str):
             want = str(want)
         if want != actual:
-            problems.append(f"{where}: expected {want!r}, found {actual!r}")
+            problems.append(f"{where}: expected {show(want, 'found')}, found {show(actual, 'found')}")
 
 
 def _number(value) -> bool:
