@@ -168,3 +168,17 @@ def test_the_progress_line_says_lines_rate_and_time_left(tmp_path, capsys):
         shown(250, 3)
     line = capsys.readouterr().err
     assert "250 lines, 3 failed, 8 a second, 25% read, about 1 min 30 s left" in line
+
+
+def test_a_dask_worker_that_dies_fails_the_run_without_a_report(rules, population):
+    pytest.importorskip("distributed")
+    import dask
+    from engine.errors import RunError
+    from engine.run import impact_dask
+
+    def dies(*_args):   # shipped to the worker by value; kills its process
+        import os
+        os._exit(9)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), open(population, "rb") as stream:
+        with pytest.raises(RunError, match="the Dask run failed, so there is no report: KilledWorker"):
+            impact_dask.run(rules, "msa-fee", OLD, NEW, stream, None, None, "local", 1, task=dies)

@@ -78,7 +78,9 @@ def connect(scheduler: str, workers: int):
 
 
 def run(rules, policy: str, old: str, new: str, stream, as_of, known_at, scheduler: str, workers: int,
-        progress=None) -> Tally:
+        progress=None, task=_task) -> Tally:
+    """The Tally of every line of stream, decided on the cluster (task: what a worker runs on
+    a chunk; the tests give one that dies)."""
     from dask.distributed import wait
     client, cluster = connect(scheduler, workers)
     try:
@@ -107,7 +109,7 @@ def run(rules, policy: str, old: str, new: str, stream, as_of, known_at, schedul
                     progress(done, total.failed)
 
         for start, lines in chunks(stream, CHUNK):
-            pending.add(client.submit(_task, shipped, digest, policy, old, new, numbered(start, lines), as_of,
+            pending.add(client.submit(task, shipped, digest, policy, old, new, numbered(start, lines), as_of,
                                       known_at, pure=False))
             if len(pending) >= slots:   # bounded: memory does not grow with the population
                 finished = wait(pending, return_when="FIRST_COMPLETED").done
