@@ -100,6 +100,7 @@ def with_unit(value, unit: str | None) -> str:
 
 
 def sentence(message: str) -> str:
-    """A condition's message template as a sentence: each {name:format} as ‹name›."""
+    """A condition's message template as a reader sees it: each {name:format} or
+    {expression} as ‹name› or ‹expression›, named as the rule file names it."""
     import re
-    return re.sub(r"\{(\w+)(?:![rsa])?(?::[^{}]*)?\}", lambda m: "‹" + m.group(1).replace("_", " ") + "›", message)
+    return re.sub(r"\{([^{}:!]+)(?:![rsa])?(?::[^{}]*)?\}", lambda m: "‹" + m.group(1).strip() + "›", message)

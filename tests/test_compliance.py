@@ -96,7 +96,7 @@ def test_chart_series_ends_by_hand(monkeypatch):
 def test_cli_diff_and_render(capsys):
     assert main(["diff", "msa-fee", "2024-06-04", "2024-06-11", "--rules", str(ROOT / "rules")]) == 0
     out = capsys.readouterr().out
-    assert "3 of 5 case(s) change; the largest move is fee in all-four-tiers: 28,664.38 → 0.00 (-28,664.38)" in out
+    assert "3 of 5 cases change; the largest move is fee in all-four-tiers: 28,664.38 → 0.00 (-28,664.38)" in out
     assert main(["diff", "msa-fee", "2024-06-04", "2024-06-11", "--format", "html", "--rules", str(ROOT / "rules")]) == 0
     assert "<svg" in capsys.readouterr().out
     assert main(["render", "portfolio-margin-eligibility", "--version", "2022-04-18", "--format", "html",
@@ -124,7 +124,8 @@ def test_documents_read_as_a_reviewer_reads_them():
     md = to_markdown(render(NEW))
     assert "| ⚠ spot_rate | 0.002% | ratio of daily spot volume |" in md   # "0.002%", as the announcement has it
     old = to_markdown(render(OLD))
-    assert "monthly average asset value ‹average asset value› is below the required ‹minimum balance›" in old
+    assert "monthly average asset value ‹average_asset_value› is below the required ‹minimum_balance›" in old
+    assert "{" not in old.split("## Conditions")[1].split("##")[0]   # no template left in a message
     assert "{average_asset_value:,.2f}" not in old
     html = to_html(render(NEW))
     assert "<thead><tr><th></th>" not in html   # the version's name-value table has no empty header row

@@ -115,7 +115,10 @@ def test_the_reviewers_page_is_one_self_contained_file(population, capsys):
     code, page, _ = _run(capsys, "--population", str(population), "--format", "html")
     assert code == 0 and page.startswith("<!doctype html>")
     assert "<svg" in page and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
-    assert "fee: the largest moves" in page and "What the data changes" in page
+    assert "fee: the largest falls (3 of 3 lines)" in page and "What the data changes" in page
+    assert "<td>team.vip_level</td>" not in page and "<th>team.vip_level</th>" in page   # a key input, one level down
+    assert "down by 20,000 to under 50,000: 1 line" in page   # line 1: -28,664.38, the histogram's tooltip
+    assert "sha256:" in page   # the two versions, exactly
     assert "40,586.84" in page and "9,220.00" in page
     code, text, _ = _run(capsys, "--population", str(population), "--format", "text")
     assert code == 0 and "40,586.84" in text

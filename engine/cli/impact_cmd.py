@@ -59,6 +59,9 @@ def run(args) -> int:
                                args.workers or 1, progress)
     if progress:
         progress.done()
+    if tally.failed:   # said where a pipeline sees it; the report lists them
+        print(f"policy impact: {tally.failed:,} of {tally.population:,} lines failed (listed in the report's "
+              "failures); they are not in the totals", file=sys.stderr)
     order = report.order_of(old, new)
     if args.format == "json":
         sys.stdout.write(report.to_json(tally, order))

@@ -166,7 +166,7 @@ def diff_document(rules: RuleSet, policy: str, old: Version, new: Version, with_
     rows, count, changed, errors = outcome_diff(rules, policy, old.version, new.version)
     doc.h(1, "What the outcomes change")
     moves = [r for r in rows if r.delta is not None]
-    summary = f"{len(changed)} of {count} case(s) change"
+    summary = f"{len(changed)} of {count} case{'' if count == 1 else 's'} change{'s' if len(changed) == 1 else ''}"
     if moves:
         big = max(moves, key=lambda r: abs(r.delta))
         summary += f"; the largest move is {big.key} in {big.case}: {_shown(big.old)} → {_shown(big.new)} " \

@@ -252,9 +252,12 @@ def _inputs(facts) -> tuple:
             out.append((key, value))
         elif isinstance(value, list):
             out.append((key, f"{len(value)} item{'s' if len(value) != 1 else ''}"))
-        if len(out) == KEY_INPUTS:
+        elif isinstance(value, dict):   # one level down: "a.b"
+            out += [(f"{key}.{k}", v) for k, v in value.items()
+                    if isinstance(v, (str, bool, int, Decimal)) or v is None]
+        if len(out) >= KEY_INPUTS:
             break
-    return tuple(out)
+    return tuple(out[:KEY_INPUTS])
 
 
 # -- a whole population, in this process or in N --------------------------------------------------

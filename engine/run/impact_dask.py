@@ -66,8 +66,11 @@ def connect(scheduler: str, workers: int):
     except ImportError:
         raise UsageError("--scheduler needs Dask: pip install -e '.[dask]'") from None
     if scheduler == "local":
-        cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=50)
+        import warnings
+        with warnings.catch_warnings():   # "port 8787 is in use": its HTTP server moves on, and we do not use it
+            warnings.simplefilter("ignore", UserWarning)
+            cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=50)
         return Client(cluster), cluster
     if not scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
         raise UsageError(f"--scheduler: expected local or an address such as tcp://HOST:8786, found {scheduler!r}")
