@@ -185,3 +185,22 @@ def test_a_dask_worker_that_dies_fails_the_run_without_a_report(rules, populatio
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}), open(population, "rb") as stream:
         with pytest.raises(RunError, match="the Dask run failed, so there is no report: KilledWorker"):
             impact_dask.run(rules, "msa-fee", OLD, NEW, stream, None, None, "local", 1, task=dies)
+
+
+def test_an_existing_dask_cluster_gives_the_same_bytes(population, capsys):
+    """--scheduler tcp://...: a cluster started here (on 127.0.0.1, stopped here), as an
+    existing one; its worker gets the rule files from the job, not from a folder."""
+    pytest.importorskip("distributed")
+    import warnings
+    from dask.distributed import LocalCluster
+    _, whole, _ = _run(capsys, "--population", str(population))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None, silence_logs=50)
+    try:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        code, out, err = _run(capsys, "--population", str(population), "--scheduler", cluster.scheduler_address)
+    finally:
+        cluster.close()
+    assert code == 0 and out == whole, err
