@@ -204,3 +204,58 @@ def test_an_existing_dask_cluster_gives_the_same_bytes(population, capsys):
     finally:
         cluster.close()
     assert code == 0 and out == whole, err
+
+
+# -- found in review -------------------------------------------------------------------------------
+
+def test_whole_numbers_count_and_a_number_turned_text_is_a_change_not_compared():
+    from engine.run.impact import Tally
+    t = Tally("p", ("a", "x"), ("b", "y"))
+    t.add(1, {"days": 30, "fee": Decimal(5), "ok": True}, {"days": 31, "fee": "waived", "ok": True}, ())
+    t.add(2, {"days": 30, "fee": Decimal(5), "ok": True}, {"days": 30, "fee": Decimal(5), "ok": False}, ())
+    report = as_json(t, ["days", "fee", "ok"])
+    assert report["numbers"]["days"]["old_total"] == "60" and report["numbers"]["days"]["increased"] == 1
+    fee = report["numbers"]["fee"]
+    assert (fee["old_total"], fee["new_total"], fee["unchanged"], fee["not_compared"]) == ("10", "5", 1, 1)
+    assert report["changed"] == 1   # line 1: days and fee; line 2's change is a yes/no, in categories
+    assert report["categories"]["ok"] == {"true -> false": 1, "true -> true": 1}
+
+
+def test_the_reviewers_document_does_not_depend_on_merge_order():
+    from engine.report.document import to_markdown
+    from engine.report.impact import document
+    from engine.run.impact import Tally
+
+    def part(line, result_old, result_new):
+        t = Tally("p", ("a", "x"), ("b", "y"))
+        t.add(line, result_old, result_new, ())
+        return t
+    a = lambda: part(1, {"fee": Decimal(1)}, {"fee": Decimal(2)})      # noqa: E731
+    b = lambda: part(2, {"extra": Decimal(1)}, {"extra": Decimal(3)})  # noqa: E731
+    one, two = a().merge(b()), b().merge(a())
+    assert to_markdown(document(one, ["fee", "extra"], None, None, False)) == \
+        to_markdown(document(two, ["fee", "extra"], None, None, False))
+
+
+def test_line_numbers_from_pandas_and_lines_that_are_not_objects(rules):
+    class Int64(int):   # what pandas gives for a line column (numpy.int64 is not an int subclass, but int() takes it)
+        pass
+    tally = impact.partition(rules, "msa-fee", OLD, NEW, [(Int64(1), "[1]"), (Int64(2), "3")])
+    report = as_json(tally, [])
+    assert [type(f["line"]) for f in report["failures"]] == [int, int]
+    assert [f["error"] for f in report["failures"]] == ["expected a JSON object at the top level, found [1]",
+                                                         "expected a JSON object at the top level, found 3"]
+    json.dumps(report)
+
+
+def _other_rules(policy, old, new, lines, as_of, known_at):
+    from engine.run import batch
+    tally = impact.partition(batch._WORKER["rules"], policy, old, new, lines, as_of, known_at)
+    tally.new = (tally.new[0], "sha256:other")
+    return tally
+
+
+def test_a_worker_with_other_rules_fails_the_run_cleanly(population, capsys, monkeypatch):
+    monkeypatch.setattr(impact, "_worker_partition", _other_rules)
+    code, out, err = _run(capsys, "--population", str(population), "--workers", "2")
+    assert code == 2 and out == "" and "a worker evaluated other rules" in err and "internal error" not in err

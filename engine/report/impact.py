@@ -32,6 +32,8 @@ def as_json(tally: Tally, order: list[str]) -> dict:
                         "increased": n.increased, "decreased": n.decreased, "unchanged": n.unchanged,
                         "largest_increase": _move(max(n.up, default=None)),
                         "largest_decrease": _move(max(n.down, default=None))}
+        if n.not_compared:   # a number under one version, text, yes/no or null under the other
+            numbers[key]["not_compared"] = n.not_compared
     categories = {key: dict(sorted(tally.categories[key].items(), key=lambda kv: (-kv[1], kv[0])))
                   for key in ordered(tally.categories) if tally.categories[key] is not None}
     out = {"policy": tally.policy,
@@ -93,7 +95,8 @@ def document(tally: Tally, order: list[str], old_version, new_version, with_char
             doc.p(f"Only one version has {', '.join(one_sided)}: their totals are shown, and no line is compared.")
     else:
         doc.p("No result is a decimal number in both versions.")
-    for key, number in tally.numbers.items():
+    for key in data["numbers"]:   # in the report's order, whatever order the partitions merged in
+        number = tally.numbers[key]
         if not (number.up or number.down):
             continue
         for title, entries, count in (("rises", number.up, number.increased), ("falls", number.down, number.decreased)):
@@ -105,7 +108,7 @@ def document(tally: Tally, order: list[str], old_version, new_version, with_char
             for entry in movers:
                 inputs += [k for k, _ in (entry[5] or ()) if k not in inputs]
             doc.table(["line", tally.old[0], tally.new[0], "change", *inputs],
-                      [[f"{e[2]:,}", num(e[3]), num(e[4]), _signed(json_scalar(e[4] - e[3])),
+                      [[f"{e[2]:,}", num(e[3]), num(e[4]), _signed(json_scalar(_EXACT.subtract(e[4], e[3]))),
                         *[_input(dict(e[5] or ()), k) for k in inputs]] for e in movers])
             if len(movers) < count and movers[-1][0] == movers[0][0]:
                 doc.p("These moves are equal: the earliest lines are shown.")

@@ -33,11 +33,15 @@ class Number:
     increased: int = 0
     decreased: int = 0
     unchanged: int = 0
+    not_compared: int = 0   # lines where one version gives a number and the other text, yes/no or null
     up: list = field(default_factory=list)     # min-heap of (delta, -line, line, old, new, inputs): the largest rises
     down: list = field(default_factory=list)   # min-heap of (-delta, -line, ...): the largest falls
     bins: dict = field(default_factory=dict)   # histogram of the change per line: bucket -> lines
 
-    def add(self, line: int, old, new, inputs) -> None:
+    def add(self, line: int, old, new, inputs, other: bool = False) -> None:
+        """other: the side that is None gave something that is not a number (not compared)."""
+        if other:
+            self.not_compared += 1
         if old is not None:
             self.old_total = old if self.old_total is None else _EXACT.add(self.old_total, old)
         if new is not None:
@@ -63,6 +67,7 @@ class Number:
         self.increased += other.increased
         self.decreased += other.decreased
         self.unchanged += other.unchanged
+        self.not_compared += other.not_compared
         for entry in other.up:
             _keep(self.up, entry)
         for entry in other.down:
@@ -86,7 +91,7 @@ def bucket_of(delta: Decimal) -> int:
         return 0
     size = abs(delta)
     exponent = size.adjusted()   # 10^exponent <= size < 10^(exponent + 1)
-    lead = size.scaleb(-exponent)
+    lead = _EXACT.scaleb(size, -exponent)
     step = 0 if lead < 2 else 1 if lead < 5 else 2
     index = max(0, (exponent + 12) * 3 + step) + 1
     return index if delta > 0 else -index
@@ -120,10 +125,11 @@ class Tally:
         for key in _keys(old, new):
             a, b = old.get(key), new.get(key)
             if _decimal(a) or _decimal(b):
+                other = (key in old and not _decimal(a)) or (key in new and not _decimal(b))
                 a = a if _decimal(a) else None
                 b = b if _decimal(b) else None
-                self.numbers.setdefault(key, Number()).add(line, a, b, inputs)
-                moved = moved or (a is not None and b is not None and a != b)
+                self.numbers.setdefault(key, Number()).add(line, a, b, inputs, other)
+                moved = moved or other or (a is not None and b is not None and a != b)
             elif _category(a) or _category(b) or (key in old) != (key in new):
                 pairs = self.categories.setdefault(key, {})
                 if pairs is not None:
@@ -163,7 +169,8 @@ def _keys(old: dict, new: dict) -> list:
 
 
 def _decimal(value) -> bool:
-    return type(value) is Decimal
+    """A number result: a Decimal, or a whole number (never a yes/no, which is an int too)."""
+    return type(value) is Decimal or type(value) is int
 
 
 def _category(value) -> bool:
@@ -191,7 +198,7 @@ def partition(rules, policy: str, old: str, new: str, lines, as_of=None, known_a
     pinned = {v.version: v for v in versions}
     tally = Tally(policy, _id(pinned, policy, old), _id(pinned, policy, new))
     for number, text in lines:
-        tally_line(rules, tally, number, text, as_of, known_at)
+        tally_line(rules, tally, int(number), text, as_of, known_at)   # a numpy int64 from pandas is written as JSON too
     return tally
 
 
@@ -236,10 +243,10 @@ def _said(exc: PolicyError, number: int, text, version: str) -> str:
     from .batch import line_error
     said = line_error(number, exc)["error"]
     try:
-        parse_json(text, f"line {number}")
+        facts = parse_json(text, f"line {number}")
     except PolicyError:
         return said
-    return f"under {version}: {said}"
+    return said if not isinstance(facts, dict) else f"under {version}: {said}"
 
 
 def _inputs(facts) -> tuple:
@@ -291,7 +298,11 @@ def run(rules, policy: str, old: str, new: str, stream, as_of=None, known_at=Non
 
     def fold(part: Tally) -> None:
         nonlocal done
-        total.merge(part)
+        try:
+            total.merge(part)
+        except ValueError as exc:
+            from ..errors import RunError
+            raise RunError(str(exc)) from None
         done += part.population
         if progress:
             progress(done, total.failed)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+import threading
 from pathlib import Path
 
 from ..errors import RunError, UsageError
@@ -19,6 +20,7 @@ from .impact import AHEAD, CHUNK, Tally, chunks, numbered, partition
 
 CONNECT_WITHIN = "10s"
 _LOADED: dict = {}   # in a worker: digest of the rule files -> the RuleSet
+_LOADING = threading.Lock()
 
 
 def rule_files(rules) -> dict[str, bytes]:
@@ -42,16 +44,25 @@ def files_digest(files: dict[str, bytes]) -> str:
 
 
 def _rules_in_worker(files: dict[str, bytes], digest: str):
-    if digest not in _LOADED:
-        from .ruleset import load_rules
-        root = Path(tempfile.mkdtemp(prefix="policy-impact-"))
-        for name, data in files.items():
-            target = root / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        _LOADED.clear()   # one rule set at a time in a worker
-        _LOADED[digest] = load_rules(root / "rules", check_schemas=False)
-    return _LOADED[digest]
+    """The rule set of these files, loaded once per worker process (a worker may run several
+    threads: one loads, the others wait). The files are removed once loaded."""
+    with _LOADING:
+        if digest not in _LOADED:
+            import shutil
+            from .ruleset import load_rules
+            root = Path(tempfile.mkdtemp(prefix="policy-impact-"))
+            try:
+                for name, data in files.items():
+                    target = root / name
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(data)
+                rules = load_rules(root / "rules", check_schemas=False)
+            finally:
+                shutil.rmtree(root, ignore_errors=True)
+            if len(_LOADED) > 4:   # a long-lived worker that served many rule sets
+                _LOADED.clear()
+            _LOADED[digest] = rules
+        return _LOADED[digest]
 
 
 def _task(files, digest, policy, old, new, lines, as_of, known_at) -> Tally:
@@ -71,7 +82,11 @@ def connect(scheduler: str, workers: int):
             warnings.simplefilter("ignore", UserWarning)
             cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1, processes=True,
                                    dashboard_address=None, silence_logs=50)
-        return Client(cluster), cluster
+        try:
+            return Client(cluster), cluster
+        except BaseException:
+            cluster.close()
+            raise
     if not scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
         raise UsageError(f"--scheduler: expected local or an address such as tcp://HOST:8786, found {scheduler!r}")
     try:
