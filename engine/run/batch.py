@@ -76,10 +76,11 @@ def _worker_chunk(policy, start, lines, options):
     return _decide_chunk(_WORKER["rules"], policy, start, lines, options)
 
 
-def _chunks(stream):
+def chunks(stream, size: int = CHUNK):
+    """(first line number, [lines]) of a stream of lines, read as they are needed."""
     number = 1
     while True:
-        lines = list(islice(stream, CHUNK))
+        lines = list(islice(stream, size))
         if not lines:
             return
         yield number, lines
@@ -104,12 +105,12 @@ def run(rules, policy: str, stream, write, options: dict, workers: int = 1, prog
                 progress(done, failed)
 
     if workers <= 1:
-        for start, lines in _chunks(stream):
+        for start, lines in chunks(stream):
             emit(_decide_chunk(rules, policy, start, lines, options))
         return failed, worst
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(str(rules.root),)) as pool:
         pending = []
-        for start, lines in _chunks(stream):
+        for start, lines in chunks(stream):
             pending.append(pool.submit(_worker_chunk, policy, start, lines, options))
             while len(pending) >= workers * AHEAD:   # bounded: memory does not grow with the input
                 emit(pending.pop(0).result())

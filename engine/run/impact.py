@@ -273,16 +273,27 @@ CHUNK = 1000   # lines a worker decides at a time
 AHEAD = 2      # chunks in flight per worker
 
 
+class Folding:
+    """Partitions' tallies folded into one as they come (in any order), with progress; a
+    tally of other rules ends the run (RunError), with no report."""
+
+    def __init__(self, total: Tally, progress=None):
+        self.total, self.progress, self.done = total, progress, 0
+
+    def __call__(self, part: Tally) -> None:
+        from ..errors import RunError
+        try:
+            self.total.merge(part)
+        except ValueError as exc:
+            raise RunError(str(exc)) from None
+        self.done += part.population
+        if self.progress:
+            self.progress(self.done, self.total.failed)
+
+
 def chunks(stream, size: int = CHUNK):
-    """(first line number, [lines]) of a stream of bytes lines, read as they are needed."""
-    from itertools import islice
-    number = 1
-    while True:
-        lines = list(islice(stream, size))
-        if not lines:
-            return
-        yield number, lines
-        number += len(lines)
+    from .batch import chunks as lines_of
+    return lines_of(stream, size)
 
 
 def numbered(start: int, lines: list):
@@ -294,19 +305,7 @@ def run(rules, policy: str, old: str, new: str, stream, as_of=None, known_at=Non
     """The Tally of every line of stream, in this process or in `workers` processes (each
     loads the rules once; a worker whose rules differ is refused when its tally merges)."""
     total = partition(rules, policy, old, new, [], as_of, known_at)
-    done = 0
-
-    def fold(part: Tally) -> None:
-        nonlocal done
-        try:
-            total.merge(part)
-        except ValueError as exc:
-            from ..errors import RunError
-            raise RunError(str(exc)) from None
-        done += part.population
-        if progress:
-            progress(done, total.failed)
-
+    fold = Folding(total, progress)
     if workers <= 1:
         for start, lines in chunks(stream, CHUNK):
             fold(partition(rules, policy, old, new, numbered(start, lines), as_of, known_at))

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 from ..errors import RunError, UsageError
-from .impact import AHEAD, CHUNK, Tally, chunks, numbered, partition
+from .impact import AHEAD, CHUNK, Folding, Tally, chunks, numbered, partition
 
 CONNECT_WITHIN = "10s"
 _LOADED: dict = {}   # in a worker: digest of the rule files -> the RuleSet
@@ -106,25 +106,18 @@ def run(rules, policy: str, old: str, new: str, stream, as_of, known_at, schedul
         digest = files_digest(files)
         [shipped] = client.scatter([files], broadcast=True)   # once to each worker, not with every chunk
         total = partition(rules, policy, old, new, [], as_of, known_at)
-        done = 0
+        folding = Folding(total, progress)
         slots = max(workers, len(client.scheduler_info().get("workers", {})) or 1) * AHEAD
         pending = set()
 
         def fold(finished) -> None:
-            nonlocal done
             for future in finished:
                 try:
                     part = future.result()
                 except Exception as exc:   # a worker that died, a task the cluster gave up on
                     raise RunError(f"the Dask run failed, so there is no report: {type(exc).__name__}: {exc}") \
                         from None
-                try:
-                    total.merge(part)
-                except ValueError as exc:
-                    raise RunError(str(exc)) from None
-                done += part.population
-                if progress:
-                    progress(done, total.failed)
+                folding(part)
 
         for start, lines in chunks(stream, CHUNK):
             pending.add(client.submit(task, shipped, digest, policy, old, new, numbered(start, lines), as_of,
