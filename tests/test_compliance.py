@@ -133,3 +133,10 @@ def test_documents_read_as_a_reviewer_reads_them():
     text = to_text(render(NEW))
     assert not any(line.startswith(("#", "|")) for line in text.splitlines())
     assert "policy          msa-fee" in text
+
+
+def test_inputs_name_their_facts_paths_as_json_paths():
+    md = to_markdown(render(NEW))
+    assert "| asset_value | sub_accounts[].daily[].asset_value | decimal | 0 |" in md
+    ltv = to_markdown(render(RULES.versions("institutional-loan-ltv")[0]))
+    assert "| amount | accounts[].wallets[].assets: each entry's value | decimal |  |" in ltv

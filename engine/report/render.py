@@ -18,6 +18,15 @@ def meta_text(meta, skip=()) -> str:
     return "; ".join(f"{k}: {v}" if k != "description" else v for k, v in meta if k not in skip)
 
 
+def _items_path(scope) -> str:
+    """Where a collection's items are in the facts, as a JSON path ('a[].b[].')."""
+    parts = []
+    while scope is not None and scope.qualified:
+        parts.append(".".join(scope.path) + "[]")
+        scope = scope.parent
+    return ".".join(reversed(parts)) + "." if parts else ""
+
+
 def _value(v, unit=None) -> str:
     return "(none)" if isinstance(v, (list, tuple)) and not v else with_unit(v, unit)
 
@@ -73,9 +82,9 @@ def render(v: Version) -> Doc:
     rows = []
     for scope in v.scopes.values():
         for inp in scope.inputs.values():
-            where = f"{scope.qualified}[] " if scope.qualified else ""
+            where = _items_path(scope)
             if scope.entries:   # an object read entry by entry: its keys and its values
-                where = f"{'.'.join(scope.path)}: each entry's " + ("key" if inp.name == scope.entries[0] else "value")
+                where = f"{_items_path(scope.parent)}{'.'.join(scope.path)}: each entry's " + ("key" if inp.name == scope.entries[0] else "value")
             rows.append([inp.name, where + ".".join(inp.path), str(inp.type),
                          "" if not inp.has_default else _value(inp.default)])
     doc.table(["name", "facts path", "type", "default"], rows)
