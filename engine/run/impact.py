@@ -16,6 +16,8 @@ from decimal import Decimal
 
 from ..errors import PolicyError
 from . import compiled
+from .batch import chunks
+from .versions import pinned
 
 LISTED_FAILURES = 10   # failed lines listed with their errors (all are counted)
 TOP_MOVERS = 10        # lines kept per number and direction, with their key inputs
@@ -194,17 +196,15 @@ def partition(rules, policy: str, old: str, new: str, lines, as_of=None, known_a
     """A Tally of numbered lines [(line number, JSON text of one facts object)], each decided
     under version `old` and under version `new` of `policy`. The public partition function:
     a Dask or Spark job calls it on each partition and merges the Tallies (Tally.merge)."""
-    versions = rules.versions(policy)
-    pinned = {v.version: v for v in versions}
-    tally = Tally(policy, _id(pinned, policy, old), _id(pinned, policy, new))
+    versions = list(rules.versions(policy))
+    tally = Tally(policy, _id(policy, versions, old), _id(policy, versions, new))
     for number, text in lines:
         tally_line(rules, tally, int(number), text, as_of, known_at)   # a numpy int64 from pandas is written as JSON too
     return tally
 
 
-def _id(pinned: dict, policy: str, version: str) -> tuple[str, str]:
-    from .versions import pinned as pin
-    v = pin(policy, list(pinned.values()), version)
+def _id(policy: str, versions: list, version: str) -> tuple[str, str]:
+    v = pinned(policy, versions, version)
     return v.version, v.digest
 
 
@@ -289,11 +289,6 @@ class Folding:
         self.done += part.population
         if self.progress:
             self.progress(self.done, self.total.failed)
-
-
-def chunks(stream, size: int = CHUNK):
-    from .batch import chunks as lines_of
-    return lines_of(stream, size)
 
 
 def numbered(start: int, lines: list):

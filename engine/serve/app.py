@@ -75,18 +75,18 @@ def create_app(store: RuleStore, *, max_body: int = MAX_BODY, decision_log=None,
             if errors:
                 return {"errors": problems(errors)}
             activated["at"] = now()
-            metrics.active(_digest(store))
-            return {"digest": _digest(store), "activated_at": fmt_ts(activated["at"])}
+            metrics.active(store.current.digest)
+            return {"digest": store.current.digest, "activated_at": fmt_ts(activated["at"])}
 
     app.state.reload = supervisor or reload   # for SIGHUP (engine.cli.serve_cmd) and the endpoint
 
     def openapi():   # each policy's request body typed by its facts schema; rebuilt after a reload
-        if app.openapi_schema is None or app.openapi_schema.get("x-rules") != _digest(store):
-            app.openapi_schema = {**document(app, store.current), "x-rules": _digest(store)}
+        if app.openapi_schema is None or app.openapi_schema.get("x-rules") != store.current.digest:
+            app.openapi_schema = {**document(app, store.current), "x-rules": store.current.digest}
         return app.openapi_schema
     app.openapi = openapi
     metrics = Metrics()
-    metrics.active(_digest(store))
+    metrics.active(store.current.digest)
     app.decisions = DecisionRoute(app.routed, store=store, max_body=max_body, decision_log=decision_log,
                                   metrics=metrics)
 
@@ -123,11 +123,11 @@ def create_app(store: RuleStore, *, max_body: int = MAX_BODY, decision_log=None,
 
     @app.get("/health/ready")
     def ready():
-        return {"status": "ready", "digest": _digest(store)}
+        return {"status": "ready", "digest": store.current.digest}
 
     @app.get("/v1/status")
     def status():
-        return {"digest": _digest(store), "activated_at": fmt_ts(activated["at"]),
+        return {"digest": store.current.digest, "activated_at": fmt_ts(activated["at"]),
                 "policies": len(store.current.policies)}
 
     @app.get("/v1/policies")
@@ -164,11 +164,3 @@ def problems(diagnostics) -> list[dict]:
     """A refused reload's problems as data: {"path", "message"}, the file's place first."""
     return [{"path": d.path or "", "message": f"{d.where}: {d.message}" if d.where else d.message}
             for d in diagnostics]
-
-
-def _digest(store: RuleStore) -> str:
-    return digest_of(store.current)
-
-
-def digest_of(rules) -> str:
-    return rules.digest

@@ -19,7 +19,7 @@ from http import HTTPStatus
 from ..errors import EvaluationError, FactsError, NoVersionError, PolicyError
 from ..load import jsonfacts
 from ..report.decision import _json_default
-from ..run.support import parse_line
+from ..run import compiled
 
 SHOWN = 3   # problems named in an error's message
 KEYS = frozenset({"facts", "as_of", "known_at", "version", "explain"})
@@ -78,7 +78,7 @@ def answer(rules, policy: str, body: bytes, logged: bool = True) -> Answer:
     record for the decision log when `logged`."""
     if policy not in rules.policies:
         return failure(HTTPStatus.NOT_FOUND, "unknown_policy", f"unknown policy '{policy}'")
-    data, keys = _quick(body)
+    data, keys = compiled.parse(body) or (None, None)   # the quick reader, as for a batch line
     if data is None:
         data = _strict(body)
         if isinstance(data, Answer):
@@ -114,15 +114,6 @@ def answer(rules, policy: str, body: bytes, logged: bool = True) -> Answer:
               "facts": data["facts"], "result": d.result} if logged else None
     return Answer(HTTPStatus.OK, f'{{"decision_id": "{decision_id}", {text[1:]}'.encode("utf-8"), "ok",
                   d.version.version, record)
-
-
-def _quick(body: bytes):
-    """(the body as data, the most keys its text can hold), or (None, None) to read it strictly."""
-    try:
-        data, keys = parse_line(body.decode("utf-8"))
-    except Exception:
-        return None, None
-    return (data, keys) if type(data) is dict else (None, None)
 
 
 def _strict(body: bytes):

@@ -53,7 +53,7 @@ def supervise(store, make_app, listener, count: int, uvicorn_options: dict, metr
     """Run until SIGTERM or SIGINT. make_app(supervisor, activated_at) builds a worker's app;
     reported(reload) wraps a reload so that what came of it is said."""
     from ..run.versions import fmt_ts
-    from .app import digest_of, now, problems
+    from .app import now, problems
     from .metrics import Metrics
     ctx = multiprocessing.get_context("fork")
     metrics = Metrics()   # the supervisor counts reloads; the workers count decisions
@@ -118,7 +118,7 @@ def supervise(store, make_app, listener, count: int, uvicorn_options: dict, metr
             retire(fresh)
             outcome = {"errors": [{"path": "", "message": "the new workers did not start (see the server's stderr)"}]}
         else:
-            outcome = {"digest": digest_of(store.current), "activated_at": fmt_ts(state["activated_at"])}
+            outcome = {"digest": store.current.digest, "activated_at": fmt_ts(state["activated_at"])}
         reply(outcome)
         if "digest" in outcome:
             retire(old)
